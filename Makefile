@@ -1,0 +1,66 @@
+# viommu: an iommufd vIOMMU series for Linux 6.12 and the harness that
+# proves it. See README.md.
+#
+# Every target below runs a script in scripts/; the scripts are idempotent
+# and skip what is up to date, so the targets are phony.
+
+S := scripts
+DEPS := build/.deps-$(shell cat deps/* | sha256sum | cut -c1-12)
+
+.PHONY: all deps tree qemu kernel check check-full run export lint \
+	bisect-check clean help
+
+all: check
+
+help:
+	@sed -n 's/^## //p' $(MAKEFILE_LIST)
+
+## deps          install the build and test dependencies through apt (idempotent)
+deps: $(DEPS)
+$(DEPS):
+	$(S)/deps.sh
+	@mkdir -p build && rm -f build/.deps-* && touch $@
+
+## tree          build/linux and build/qemu: the pinned bases + patches/
+tree: $(DEPS)
+	$(S)/tree.sh linux
+	$(S)/tree.sh qemu
+
+## qemu          build QEMU (cached outside the repo, keyed by version + patches)
+qemu: $(DEPS)
+	$(S)/qemu-build.sh >/dev/null
+
+## kernel        build the arm64 Image and the iommu kselftests
+kernel: $(DEPS)
+	$(S)/kernel-build.sh
+
+## check         run every test in VMs; ends with "N passed, N failed"
+check: kernel qemu
+	$(S)/check.sh tests/check.plan
+
+## check-full    check, plus iommufd_fail_nth (slow under TCG)
+check-full: kernel qemu
+	$(S)/check.sh tests/check.plan tests/fail-nth.plan
+
+## run           boot the dual-SMMU VM and show what the guest sees
+run: kernel qemu
+	$(S)/initramfs.sh tests/platform.plan build/initramfs/platform.cpio.gz
+	$(S)/vm.sh -t 300 -a quiet dual build/kobj/arch/arm64/boot/Image \
+		build/initramfs/platform.cpio.gz
+
+## export        write build/linux and build/qemu back to patches/
+export:
+	$(S)/export.sh linux
+	$(S)/export.sh qemu
+
+## lint          checkpatch --strict, sparse, coccicheck, kernel-doc
+lint: $(DEPS)
+	$(S)/lint.sh
+
+## bisect-check  build every commit of the series on its own
+bisect-check: $(DEPS)
+	$(S)/bisect-check.sh
+
+## clean         remove build/ (the caches outside the repo stay)
+clean:
+	rm -rf build

@@ -1,0 +1,36 @@
+#!/bin/bash
+# Make the initramfs for a plan: /init (guest/init.c), the guest programs
+# (every guest/*.c), the iommu kselftests, and /plan.
+#
+#   scripts/initramfs.sh PLAN OUT [KOBJ]
+set -euo pipefail
+shopt -s nullglob
+. "$(dirname "$0")/common.sh"
+
+plan=${1:?usage: initramfs.sh PLAN OUT [KOBJ]} out=${2:?} kobj=${3:-$KOBJ}
+gbin=$BUILD/guest
+mkdir -p "$gbin"
+for src in "$TOP"/guest/*.c; do
+	prog=$gbin/$(basename "$src" .c)
+	[ "$prog" -nt "$src" ] && continue
+	ccache "${CROSS}gcc" -static -O2 -Wall -Wextra -Werror -o "$prog" "$src"
+done
+
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+mkdir -p "$stage"/{bin,dev,proc,sys,tmp}
+cp "$gbin/init" "$stage/init"
+for p in "$gbin"/*; do
+	[ "$(basename "$p")" = init ] || cp "$p" "$stage/bin/"
+done
+for p in "$kobj"/selftests/iommu/*; do
+	[ -x "$p" ] && cp "$p" "$stage/bin/"
+done
+grep -v '^[[:space:]]*#' "$plan" > "$stage/plan"
+# Every program the plan runs must be in the image.
+awk '$1 == "run" { print $3 }' "$stage/plan" | while read -r p; do
+	[ -x "$stage$p" ] || die "$(basename "$plan"): $p is not in the initramfs"
+done
+mkdir -p "$(dirname "$out")"
+(cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --reproducible --quiet) |
+	gzip -n -9 > "$out"

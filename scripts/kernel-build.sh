@@ -1,0 +1,54 @@
+#!/bin/bash
+# Build the arm64 Image, the uAPI headers and the iommu kselftests from
+# build/linux, out of tree in build/kobj[-VARIANT], with ccache.
+#
+#   scripts/kernel-build.sh [default|debug]
+# The config is allnoconfig + config/{base,iommu,test}.config (+ debug.config
+# for the debug variant); any option of the fragments that does not end up
+# in .config as asked stops the build.
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+
+VARIANT=${1:-default}
+frags=("$TOP/config/base.config" "$TOP/config/iommu.config" "$TOP/config/test.config")
+case $VARIANT in
+default) ;;
+debug) frags+=("$TOP/config/debug.config") ;;
+*) die "unknown kernel variant '$VARIANT'" ;;
+esac
+[ "$VARIANT" = default ] || KOBJ=$KOBJ-$VARIANT
+"$TOP/scripts/tree.sh" linux
+mkdir -p "$KOBJ"
+
+# --- config ------------------------------------------------------------
+cat "${frags[@]}" > "$KOBJ/fragment.config.new"
+if ! cmp -s "$KOBJ/fragment.config.new" "$KOBJ/fragment.config" || ! [ -f "$KOBJ/.config" ]; then
+	info "configuring ($VARIANT): allnoconfig + ${frags[*]##*/}"
+	kmake KCONFIG_ALLCONFIG="$KOBJ/fragment.config.new" allnoconfig
+	bad=0
+	while IFS= read -r line; do
+		case $line in
+		CONFIG_*=*) grep -qxF "$line" "$KOBJ/.config" ||
+			{ echo "error: $line did not stick (missing dependency?)" >&2; bad=1; } ;;
+		"# CONFIG_"*" is not set")
+			opt=${line#\# }; opt=${opt%% *}
+			! grep -q "^$opt=" "$KOBJ/.config" ||
+			{ echo "error: $opt should be unset" >&2; bad=1; } ;;
+		esac
+	done < "$KOBJ/fragment.config.new"
+	[ $bad = 0 ] || { rm -f "$KOBJ/.config"; die "kernel config does not match config/*.config"; }
+	mv "$KOBJ/fragment.config.new" "$KOBJ/fragment.config"
+else
+	rm -f "$KOBJ/fragment.config.new"
+fi
+
+# --- kernel and headers --------------------------------------------------
+info "building Image ($VARIANT) in ${KOBJ#"$TOP"/}"
+kmake HOSTCC="ccache gcc" Image headers
+
+# --- kselftests: static, since the initramfs has no libc ----------------
+info "building tools/testing/selftests/iommu"
+make -s -C "$LINUX/tools/testing/selftests/iommu" ARCH=arm64 \
+	CROSS_COMPILE=$CROSS CC="ccache ${CROSS}gcc" OUTPUT="$KOBJ/selftests/iommu" \
+	KHDR_INCLUDES="-isystem $KOBJ/usr/include" LDFLAGS=-static -j"$(nproc)"
+info "kernel ($VARIANT) ready: ${KOBJ#"$TOP"/}/arch/arm64/boot/Image"

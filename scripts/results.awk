@@ -1,0 +1,177 @@
+# Count test results from the console logs of the test VMs.
+#
+#   awk -f results.awk PLAN1 LOG1 [PLAN2 LOG2 ...]
+#
+# Each plan (tests/*.plan) names the suites its boot must report: "kunit
+# SUITE" lines (KUnit KTAP printed while the kernel boots) and "run NAME
+# ..." lines (a program's TAP, framed by guest/init.c). Results:
+#
+#  - KUnit: each test case of a suite (the "ok"/"not ok" lines one level
+#    below the suite) counts once; a parameterised case counts as one.
+#  - kselftest TAP: each "ok"/"not ok" line of the program's top level.
+#    "# SKIP" counts as skipped, "# XFAIL" as passed. Tests the plan line
+#    ("1..N") announced but that never reported count as failed, and so does
+#    a program that exits non-zero with no failed test.
+#  - Every boot adds a "console" suite with one test: the kernel log holds
+#    no BUG, WARNING, Oops, KASAN, UBSAN, lockdep or kmemleak report.
+#  - A suite the plan names but that did not run counts as one failure.
+#
+# Prints a table, then "N passed, N failed, N skipped"; exits 1 on any
+# failure.
+
+function suite(name, plan) {
+	if (!(name in seen)) {
+		order[++nsuites] = name
+		seen[name] = 0
+		where[name] = plan
+	}
+}
+
+function result(name, line,    s) {
+	s = line
+	sub(/^[ \t]*/, "", s)
+	if (s ~ /^not ok /) {
+		if (s ~ /# *(TODO|todo)/)
+			skip[name]++
+		else
+			fail[name]++
+	} else if (s ~ /# *(SKIP|skip)/) {
+		skip[name]++
+	} else {
+		pass[name]++
+	}
+	reported[name]++
+}
+
+function note_add(name, text) {
+	note[name] = note[name] (note[name] == "" ? "" : "; ") text
+}
+
+function plan_name(file,    n) {
+	n = file
+	sub(/.*\//, "", n)
+	sub(/\.plan$/, "", n)
+	return n
+}
+
+# A plan file: remember the suites it expects.
+FILENAME ~ /\.plan$/ {
+	if (FNR == 1) {
+		cur_plan = plan_name(FILENAME)
+		console = "console:" cur_plan
+		suite(console, cur_plan)
+		expect[console] = 1
+	}
+	if ($1 == "kunit") {
+		suite("kunit:" $2, cur_plan)
+		expect["kunit:" $2] = 1
+	} else if ($1 == "run") {
+		suite($2, cur_plan)
+		expect[$2] = 1
+	}
+	next
+}
+
+# A console log.
+FNR == 1 { ksuite = ""; prog = ""; kdepth = -1 }
+
+{
+	line = $0
+	sub(/\r$/, "", line)
+	# Kernel reports that mean something went wrong in the kernel.
+	if (line ~ /(^|[] ])(BUG:|WARNING:|Oops|Kernel panic|UBSAN:|KASAN:|kernel BUG at|general protection fault|INFO: possible (circular|recursive)|WARNING: possible|unreferenced object 0x)/) {
+		if (splats[console]++ < 3)
+			note_add(console, substr(line, 1, 70))
+	}
+}
+
+# guest/init.c frames each program's output.
+line ~ /^# viommu-suite: / {
+	prog = line
+	sub(/^# viommu-suite: /, "", prog)
+	suite(prog, cur_plan)
+	seen[prog] = 1
+	planned[prog] = -1
+	next
+}
+line ~ /^# viommu-exit: / {
+	split(line, f, " ")
+	if (f[3] == prog)
+		status[prog] = f[4]
+	prog = ""
+	next
+}
+prog != "" {
+	if (line ~ /^1\.\.[0-9]+/ && planned[prog] < 0) {
+		planned[prog] = substr(line, 4) + 0
+	} else if (line ~ /^(not )?ok [0-9]+/) {
+		result(prog, line)
+	}
+	next
+}
+
+# KUnit: "    # Subtest: SUITE" opens a suite one level below the top KTAP.
+line ~ /^    # Subtest: / {
+	ksuite = "kunit:" substr(line, 17)
+	suite(ksuite, cur_plan)
+	seen[ksuite] = 1
+	next
+}
+ksuite != "" && line ~ /^    (not )?ok [0-9]+ / {
+	result(ksuite, line)
+	next
+}
+ksuite != "" && line ~ /^(not )?ok [0-9]+ / {
+	# The suite's own line: a failed suite without a failed case (its init
+	# failed, say) still fails.
+	if (line ~ /^not ok/ && !fail[ksuite]) {
+		fail[ksuite]++
+		note_add(ksuite, "suite failed")
+	}
+	ksuite = ""
+	next
+}
+
+END {
+	for (i = 1; i <= nsuites; i++) {
+		n = order[i]
+		if (n ~ /^console:/) {
+			if (splats[n])
+				fail[n]++
+			else
+				pass[n]++
+			continue
+		}
+		if (!seen[n]) {
+			fail[n]++
+			note_add(n, "did not run")
+			continue
+		}
+		if (n !~ /^kunit:/) {
+			if (planned[n] > reported[n]) {
+				fail[n] += planned[n] - reported[n]
+				note_add(n, (planned[n] - reported[n]) " planned test(s) never reported")
+			}
+			if (!(n in status)) {
+				fail[n]++
+				note_add(n, "no exit status (the VM stopped)")
+			} else if (status[n] != 0 && !fail[n] && !(status[n] == 4 && reported[n] == skip[n])) {
+				fail[n]++
+				note_add(n, "exit status " status[n])
+			}
+		}
+		if (!reported[n] && !fail[n]) {
+			fail[n]++
+			note_add(n, "reported no result")
+		}
+	}
+
+	printf "%-34s %-10s %6s %6s %6s  %s\n", "suite", "plan", "pass", "fail", "skip", "note"
+	for (i = 1; i <= nsuites; i++) {
+		n = order[i]
+		printf "%-34s %-10s %6d %6d %6d  %s\n", n, where[n], pass[n], fail[n], skip[n], note[n]
+		tp += pass[n]; tf += fail[n]; ts += skip[n]
+	}
+	printf "%d passed, %d failed, %d skipped\n", tp, tf, ts
+	exit tf ? 1 : 0
+}

@@ -7,7 +7,7 @@
 S := scripts
 DEPS := build/.deps-$(shell cat deps/* | sha256sum | cut -c1-12)
 
-.PHONY: all deps tree qemu kernel check check-full run export lint \
+.PHONY: all deps tree qemu kernel check run export lint \
 	bisect-check clean help
 
 all: check
@@ -36,17 +36,11 @@ kernel: $(DEPS)
 
 ## check         run every test in VMs; ends with "N passed, N failed"
 check: kernel qemu
-	$(S)/check.sh tests/check.plan
-
-## check-full    check, plus iommufd_fail_nth (slow under TCG)
-check-full: kernel qemu
-	$(S)/check.sh tests/check.plan tests/fail-nth.plan
+	$(S)/check.sh tests/harness.plan tests/check.plan
 
 ## run           boot the dual-SMMU VM and show what the guest sees
 run: kernel qemu
-	$(S)/initramfs.sh tests/platform.plan build/initramfs/platform.cpio.gz
-	$(S)/vm.sh -t 300 -a quiet dual build/kobj/arch/arm64/boot/Image \
-		build/initramfs/platform.cpio.gz
+	$(S)/boot.sh tests/platform.plan
 
 ## export        write build/linux and build/qemu back to patches/
 export:

@@ -11,8 +11,10 @@
  *	...the program's TAP...
  *	# viommu-exit: NAME STATUS
  *
- * STATUS is the exit code, or 128 + the signal that killed it. Other lines
- * of /plan are for the host and ignored here. At the end the guest prints
+ * STATUS is the exit code, or 128 + the signal that killed it. A "do NAME
+ * PROGRAM [ARG...]" line is a set-up step: it runs the same way but is
+ * framed by "# viommu-step:" / "# viommu-step-exit:", which the parser
+ * does not count as a suite. Other lines of /plan are for the host. At the end the guest prints
  * "# viommu-poweroff: N", N being the number of programs that did not exit
  * 0, and powers off; the host takes its exit status from that line. The
  * kernel command line may carry "viommu.printk=N" to set the console log
@@ -96,12 +98,12 @@ static void write_file(const char *path, const char *val)
 	close(fd);
 }
 
-static int run(char *name, char **argv)
+static int run(const char *kind, char *name, char **argv)
 {
 	int status;
 	pid_t pid;
 
-	say("# viommu-suite: %s\n", name);
+	say("# viommu-%s: %s\n", kind, name);
 	pid = fork();
 	if (pid < 0) {
 		say("# init: fork: %s\n", strerror(errno));
@@ -118,13 +120,14 @@ static int run(char *name, char **argv)
 			return 127;
 	status = WIFEXITED(status) ? WEXITSTATUS(status) :
 				     128 + WTERMSIG(status);
-	say("# viommu-exit: %s %d\n", name, status);
+	say("# viommu-%s: %s %d\n", strcmp(kind, "suite") ? "step-exit" : "exit",
+	    name, status);
 	return status;
 }
 
 int main(void)
 {
-	char line[1024], *argv[MAX_ARGS + 1], *name, *level, *save;
+	char line[1024], *argv[MAX_ARGS + 1], *kind, *name, *level, *save;
 	int failed = 0, argc;
 	FILE *plan;
 
@@ -146,9 +149,13 @@ int main(void)
 		failed = 1;
 	}
 	while (plan && fgets(line, sizeof(line), plan)) {
-		if (strncmp(line, "run ", 4))
+		if (!strncmp(line, "run ", 4))
+			kind = "suite";
+		else if (!strncmp(line, "do ", 3))
+			kind = "step";
+		else
 			continue;
-		name = strtok_r(line + 4, " \t\n", &save);
+		name = strtok_r(line + 3, " \t\n", &save);
 		argc = 0;
 		while (argc < MAX_ARGS &&
 		       (argv[argc] = strtok_r(NULL, " \t\n", &save)))
@@ -159,7 +166,7 @@ int main(void)
 			failed++;
 			continue;
 		}
-		if (run(name, argv))
+		if (run(kind, name, argv))
 			failed++;
 	}
 	if (plan)

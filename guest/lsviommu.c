@@ -85,19 +85,40 @@ static int smmu_features(const char *pdev, unsigned int *features)
 	return 0;
 }
 
+static int visible(const struct dirent *de)
+{
+	return de->d_name[0] != '.';
+}
+
+/* The VFIO cdev of a PCI device bound to vfio-pci, or "-". */
+static const char *vfio_cdev(const char *bdf)
+{
+	static char name[NAME_MAX + 1];
+	char path[PATH_MAX];
+	struct dirent **de;
+	int n;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vfio-dev", bdf);
+	n = scandir(path, &de, visible, alphasort);
+	if (n <= 0)
+		return "-";
+	snprintf(name, sizeof(name), "%s", de[0]->d_name);
+	while (n--)
+		free(de[n]);
+	free(de);
+	return name;
+}
+
 static void show_devices(const char *iommu)
 {
 	char path[PATH_MAX], buf[PATH_MAX], vendor[16], device[16];
-	struct dirent *de;
-	DIR *d;
+	struct dirent **list, *de;
+	int i, n;
 
 	snprintf(path, sizeof(path), "/sys/class/iommu/%s/devices", iommu);
-	d = opendir(path);
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
+	n = scandir(path, &list, visible, alphasort);
+	for (i = 0; i < n; i++) {
+		de = list[i];
 		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vendor",
 			 de->d_name);
 		if (read_str(path, vendor, sizeof(vendor)))
@@ -113,31 +134,34 @@ static void show_devices(const char *iommu)
 		snprintf(path, sizeof(path),
 			 "/sys/class/iommu/%s/devices/%s/driver", iommu,
 			 de->d_name);
-		printf("    device %s  [%s:%s]  iommu group %s  driver %s%s\n",
-		       de->d_name, vendor + 2, device + 2, buf, link_base(path),
-		       !strcmp(vendor, "0x1234") && !strcmp(device, "0x11e8") ?
-			       "  (edu)" : "");
+		printf("    device %s  [%s:%s]  iommu group %s  driver %s",
+		       de->d_name, vendor + 2, device + 2, buf, link_base(path));
+		if (!strcmp(link_base(path), "vfio-pci"))
+			printf("  /dev/vfio/devices/%s", vfio_cdev(de->d_name));
+		if (!strcmp(vendor, "0x1234") && !strcmp(device, "0x11e8"))
+			printf("  (edu)");
+		printf("\n");
+		free(de);
 	}
-	closedir(d);
+	if (n > 0)
+		free(list);
 }
 
 int main(void)
 {
 	char path[PATH_MAX], pdev[PATH_MAX];
 	unsigned int features, i;
-	struct dirent *de;
-	int found = 0;
-	DIR *d;
+	struct dirent **list, *de;
+	int found = 0, k, n;
 
 	read_kmsg();
-	d = opendir("/sys/class/iommu");
-	if (!d) {
+	n = scandir("/sys/class/iommu", &list, visible, alphasort);
+	if (n < 0) {
 		perror("/sys/class/iommu");
 		return 1;
 	}
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
+	for (k = 0; k < n; k++) {
+		de = list[k];
 		found++;
 		snprintf(path, sizeof(path), "/sys/class/iommu/%s/device",
 			 de->d_name);
@@ -154,8 +178,9 @@ int main(void)
 			       (features & FEAT_TRANS_S2) ? "yes" : "no");
 		}
 		show_devices(de->d_name);
+		free(de);
 	}
-	closedir(d);
+	free(list);
 	printf("%d IOMMU instance(s)\n", found);
 	return found ? 0 : 1;
 }

@@ -11,7 +11,7 @@ set -euo pipefail
 "$TOP/scripts/kernel-build.sh" >/dev/null	# for .config
 wt=$BUILD/bisect obj=$KOBJ-bisect
 [ -d "$wt" ] || git -C "$LINUX" worktree add -q --detach "$wt" base
-mkdir -p "$obj"
+mkdir -p "$obj/selftests"
 cp "$KOBJ/.config" "$obj/.config"
 n=0 total=$(git -C "$LINUX" rev-list --count base..HEAD)
 for c in $(git -C "$LINUX" rev-list --reverse base..HEAD); do

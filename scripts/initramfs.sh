@@ -28,7 +28,7 @@ for p in "$kobj"/selftests/iommu/*; do
 done
 grep -v '^[[:space:]]*#' "$plan" > "$stage/plan"
 # Every program the plan runs must be in the image.
-awk '$1 == "run" { print $3 }' "$stage/plan" | while read -r p; do
+awk '$1 == "run" || $1 == "do" { print $3 }' "$stage/plan" | while read -r p; do
 	[ -x "$stage$p" ] || die "$(basename "$plan"): $p is not in the initramfs"
 done
 mkdir -p "$(dirname "$out")"

@@ -48,6 +48,7 @@ kmake HOSTCC="ccache gcc" Image headers
 
 # --- kselftests: static, since the initramfs has no libc ----------------
 info "building tools/testing/selftests/iommu"
+mkdir -p "$KOBJ/selftests/iommu"
 make -s -C "$LINUX/tools/testing/selftests/iommu" ARCH=arm64 \
 	CROSS_COMPILE=$CROSS CC="ccache ${CROSS}gcc" OUTPUT="$KOBJ/selftests/iommu" \
 	KHDR_INCLUDES="-isystem $KOBJ/usr/include" LDFLAGS=-static -j"$(nproc)"

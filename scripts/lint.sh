@@ -28,7 +28,7 @@ done
 if [ -d "$BUILD/qemu" ]; then
 	for p in "$TOP"/patches/qemu/*.patch; do
 		case $p in */0000-cover-letter.patch) continue ;; esac
-		(cd "$BUILD/qemu" && perl scripts/checkpatch.pl --no-summary -q "$p") ||
+		(cd "$BUILD/qemu" && perl scripts/checkpatch.pl --patch --no-summary -q "$p") ||
 			bad "qemu checkpatch: $(basename "$p")"
 	done
 fi

@@ -6,7 +6,14 @@ set -euo pipefail
 shopt -s nullglob
 . "$(dirname "$0")/common.sh"
 
-key=$({ echo "$QEMU_VERSION"; cat "$TOP"/patches/qemu/*.patch "$0"; } | sha256sum | cut -c1-16)
+# The cover letter is text only: it is not part of the key.
+key=$({
+	echo "$QEMU_VERSION"
+	for p in "$TOP"/patches/qemu/*.patch; do
+		[ "${p##*/}" = 0000-cover-letter.patch ] || cat "$p"
+	done
+	cat "$0"
+} | sha256sum | cut -c1-16)
 out=$CACHE/qemu/$key
 bin=$out/build/qemu-system-aarch64
 if [ -x "$bin" ] && [ -f "$out/ok" ]; then

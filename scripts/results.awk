@@ -8,11 +8,13 @@
 #
 #  - KUnit: each test case of a suite (the "ok"/"not ok" lines one level
 #    below the suite) counts once; a parameterised case counts as one.
+#    Cases the suite's plan announced but that never reported (the kernel
+#    crashed) count as failed.
 #  - kselftest TAP: each "ok"/"not ok" line of the program's top level.
 #    "# SKIP" counts as skipped, "# XFAIL" as passed. Tests the plan line
 #    ("1..N") announced but that never reported count as failed, and so does
 #    a program that exits non-zero with no failed test.
-#  - Every boot adds a "console" suite with one test: the kernel log holds
+#  - Every VM boot adds a "console" suite with one test: the kernel log holds
 #    no BUG, WARNING, Oops, KASAN, UBSAN, lockdep or kmemleak report.
 #  - A suite the plan names but that did not run counts as one failure.
 #
@@ -59,21 +61,19 @@ FILENAME ~ /\.plan$/ {
 	if (FNR == 1) {
 		cur_plan = plan_name(FILENAME)
 		console = "console:" cur_plan
-		suite(console, cur_plan)
-		expect[console] = 1
 	}
-	if ($1 == "kunit") {
+	if ($1 == "topology" && $2 != "host") {
+		suite(console, cur_plan)
+	} else if ($1 == "kunit") {
 		suite("kunit:" $2, cur_plan)
-		expect["kunit:" $2] = 1
 	} else if ($1 == "run") {
 		suite($2, cur_plan)
-		expect[$2] = 1
 	}
 	next
 }
 
 # A console log.
-FNR == 1 { ksuite = ""; prog = ""; kdepth = -1 }
+FNR == 1 { ksuite = ""; prog = ""; step = 0 }
 
 {
 	line = $0
@@ -84,6 +84,11 @@ FNR == 1 { ksuite = ""; prog = ""; kdepth = -1 }
 			note_add(console, substr(line, 1, 70))
 	}
 }
+
+# Set-up steps of a plan ("do" lines) are not suites.
+line ~ /^# viommu-step: / { step = 1; next }
+line ~ /^# viommu-step-exit: / { step = 0; next }
+step { next }
 
 # guest/init.c frames each program's output.
 line ~ /^# viommu-suite: / {
@@ -112,9 +117,13 @@ prog != "" {
 
 # KUnit: "    # Subtest: SUITE" opens a suite one level below the top KTAP.
 line ~ /^    # Subtest: / {
-	ksuite = "kunit:" substr(line, 17)
+	ksuite = "kunit:" substr(line, 16)
 	suite(ksuite, cur_plan)
 	seen[ksuite] = 1
+	next
+}
+ksuite != "" && line ~ /^    1\.\.[0-9]+/ {
+	planned[ksuite] = substr(line, 8) + 0
 	next
 }
 ksuite != "" && line ~ /^    (not )?ok [0-9]+ / {
@@ -147,13 +156,14 @@ END {
 			note_add(n, "did not run")
 			continue
 		}
+		if (planned[n] > reported[n]) {
+			fail[n] += planned[n] - reported[n]
+			note_add(n, (planned[n] - reported[n]) " planned test(s) never reported")
+		}
 		if (n !~ /^kunit:/) {
-			if (planned[n] > reported[n]) {
-				fail[n] += planned[n] - reported[n]
-				note_add(n, (planned[n] - reported[n]) " planned test(s) never reported")
-			}
 			if (!(n in status)) {
-				fail[n]++
+				if (!fail[n])
+					fail[n]++
 				note_add(n, "no exit status (the VM stopped)")
 			} else if (status[n] != 0 && !fail[n] && !(status[n] == 4 && reported[n] == skip[n])) {
 				fail[n]++

@@ -109,8 +109,8 @@ cover_description() {
 	awk '
 		/^Subject: / { sub(/^Subject: (\[[^]]*\] )?/, ""); subj = $0; insubj = 1; next }
 		insubj && /^[ \t]/ { subj = subj $0; next }
-		insubj { insubj = 0; inbody = 1; print subj; next }
-		inbody && /^[^ ]+ \([0-9]+\):$/ { exit }
+		insubj { insubj = 0; inbody = 1; print subj; print ""; next }
+		inbody && /^[^ ].* \([0-9]+\):$/ { exit }
 		inbody && /^-- ?$/ { exit }
 		inbody { print }
 	' "$COVER" | sed -e :a -e '/^\n*$/{$d;N;ba' -e '}'

@@ -61,7 +61,9 @@ if [ $quiet = 1 ]; then
 	timeout -s KILL "$timeout" "$qemu" "${args[@]}" < /dev/null > "$log" 2>&1
 	rc=$?
 else
-	timeout -s KILL "$timeout" "$qemu" "${args[@]}" < /dev/null 2>&1 | tee "$log"
+	# UEFI's screen control sequences are noise on a terminal.
+	timeout -s KILL "$timeout" "$qemu" "${args[@]}" < /dev/null 2>&1 | tee "$log" |
+		sed -u 's/\x1b\[[0-9;=?]*[A-Za-z]//g'
 	rc=${PIPESTATUS[0]}
 fi
 set -e

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bind-vfio VENDOR:DEVICE: bind every PCI device with that ID to vfio-pci
+ * (driver_override, then drivers_probe), as a VMM's set-up does before it
+ * opens /dev/vfio/devices/vfioN. Prints one line per device; fails when
+ * none matched or one did not bind.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static int write_str(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+	int ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static int read_str(const char *path, char *buf, size_t size)
+{
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -errno;
+	if (!fgets(buf, size, f))
+		buf[0] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+	fclose(f);
+	return 0;
+}
+
+static int bind(const char *bdf)
+{
+	char path[PATH_MAX], drv[PATH_MAX];
+	ssize_t n;
+	int ret;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
+	n = readlink(path, drv, sizeof(drv) - 1);
+	if (n >= 0) {
+		drv[n] = 0;
+		if (strstr(drv, "/vfio-pci"))
+			return 0;
+		/* Let go of whatever driver has it now. */
+		snprintf(path, sizeof(path),
+			 "/sys/bus/pci/devices/%s/driver/unbind", bdf);
+		ret = write_str(path, bdf);
+		if (ret)
+			return ret;
+	}
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override",
+		 bdf);
+	ret = write_str(path, "vfio-pci");
+	if (ret)
+		return ret;
+	ret = write_str("/sys/bus/pci/drivers_probe", bdf);
+	if (ret)
+		return ret;
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
+	n = readlink(path, drv, sizeof(drv) - 1);
+	if (n < 0)
+		return -ENODEV;
+	drv[n] = 0;
+	return strstr(drv, "/vfio-pci") ? 0 : -EBUSY;
+}
+
+int main(int argc, char **argv)
+{
+	char path[PATH_MAX], want_v[16], want_d[16], v[16], d[16];
+	int found = 0, failed = 0, ret;
+	struct dirent *de;
+	DIR *dir;
+
+	if (argc != 2 || sscanf(argv[1], "%4[0-9a-f]:%4[0-9a-f]", want_v,
+				want_d) != 2) {
+		fprintf(stderr, "usage: bind-vfio VENDOR:DEVICE (hex)\n");
+		return 2;
+	}
+	dir = opendir("/sys/bus/pci/devices");
+	if (!dir) {
+		perror("/sys/bus/pci/devices");
+		return 1;
+	}
+	while ((de = readdir(dir))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vendor",
+			 de->d_name);
+		if (read_str(path, v, sizeof(v)) || strcmp(v + 2, want_v))
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/device",
+			 de->d_name);
+		if (read_str(path, d, sizeof(d)) || strcmp(d + 2, want_d))
+			continue;
+		found++;
+		ret = bind(de->d_name);
+		if (ret)
+			failed++;
+		printf("%s [%s:%s]: %s%s\n", de->d_name, want_v, want_d,
+		       ret ? "not bound to vfio-pci: " : "bound to vfio-pci",
+		       ret ? strerror(-ret) : "");
+	}
+	closedir(dir);
+	if (!found)
+		printf("no PCI device %s:%s\n", want_v, want_d);
+	return !found || failed;
+}

@@ -1,0 +1,77 @@
+#!/bin/bash
+# TAP self-test of scripts/results.awk: synthetic console logs, one per way
+# a run can go wrong, each of which must be counted as such. Runs on the
+# host (tests/harness.plan).
+set -uo pipefail
+. "$(dirname "$0")/common.sh"
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cat > "$tmp/t.plan" <<'PLAN'
+topology single
+kunit demo-suite
+run prog /bin/prog
+PLAN
+
+# A clean boot: a KUnit suite of 3 cases (one parameterised) and a program
+# with 3 tests, one skipped.
+good() {
+	cat <<'LOG'
+KTAP version 1
+1..1
+    KTAP version 1
+    # Subtest: demo-suite
+    1..3
+    ok 1 case_a
+        KTAP version 1
+        # Subtest: case_b
+        ok 1 param-0
+        ok 2 param-1
+    ok 2 case_b
+    ok 3 case_c
+# demo-suite: pass:3 fail:0 skip:0 total:3
+ok 1 demo-suite
+Run /init as init process
+# viommu-step: setup
+ok 1 not-a-test
+# viommu-step-exit: setup 0
+# viommu-suite: prog
+TAP version 13
+1..3
+ok 1 prog.one
+ok 2 prog.two # SKIP no hardware
+ok 3 prog.three
+# viommu-exit: prog 0
+# viommu-poweroff: 0
+LOG
+}
+
+n=0 failed=0
+check() { # NAME EXPECTED-LAST-LINE SED-SCRIPT
+	local got
+	n=$((n + 1))
+	good | sed -e "$3" > "$tmp/$1.log"
+	got=$(awk -f "$TOP/scripts/results.awk" "$tmp/t.plan" "$tmp/$1.log" | tail -n 1)
+	if [ "$got" = "$2" ]; then
+		echo "ok $n $1"
+	else
+		echo "not ok $n $1"
+		echo "# expected: $2"
+		echo "#      got: $got"
+		failed=$((failed + 1))
+	fi
+}
+
+echo "TAP version 13"
+echo "1..10"
+check clean-run          "6 passed, 0 failed, 1 skipped" ''
+check kunit-case-fails   "5 passed, 1 failed, 1 skipped" 's/^    ok 3 case_c/    not ok 3 case_c/'
+check kunit-crash        "4 passed, 2 failed, 1 skipped" '/^    ok [23] case_/d'
+check kunit-missing      "3 passed, 1 failed, 1 skipped" '/Subtest: demo-suite/d'
+check prog-test-fails    "5 passed, 1 failed, 1 skipped" 's/^ok 3 prog.three/not ok 3 prog.three/'
+check prog-crash         "5 passed, 2 failed, 0 skipped" '/^ok [23] prog/,$d'
+check prog-exit-status   "6 passed, 1 failed, 1 skipped" 's/^# viommu-exit: prog 0/# viommu-exit: prog 1/'
+check prog-missing       "4 passed, 1 failed, 0 skipped" '/^# viommu-suite: prog/,/^# viommu-exit/d'
+check kernel-warning     "5 passed, 1 failed, 1 skipped" 's/^Run \/init as init process/WARNING: CPU: 0 PID: 1 at x.c:1 f+0x0\n&/'
+check kmemleak-report    "5 passed, 1 failed, 1 skipped" 's/^# viommu-poweroff: 0/unreferenced object 0xffff0000 (size 64):\n&/'
+[ $failed = 0 ]

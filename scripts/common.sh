@@ -6,7 +6,7 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$TOP/BASE"
 
 # Caches live outside the repository, keyed by what built them.
-CACHE=${VIOMMU_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/viommu}
+CACHE=${VIOMMU_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/viommu}
 BUILD=$TOP/build
 LINUX=$BUILD/linux		# the series tree (git, tag "base")
 KOBJ=$BUILD/kobj		# out-of-tree kernel objects

@@ -36,8 +36,12 @@ fetch_linux() {
 		warn_loud "$LINUX_PKG=$LINUX_VERSION (pinned in BASE) is gone from the archive;" \
 			"falling back to the newest 6.12, $ver, whose sha256 is NOT pinned." \
 			"Verify the series on it and update BASE."
-		(cd "$tmp" && apt-get download "$LINUX_PKG=$ver" >&2)
 		tar=$CACHE/dl/$LINUX_PKG-$ver.tar.xz
+		if [ -f "$tar" ]; then
+			rm -rf "$tmp"
+			echo "$ver"; return
+		fi
+		(cd "$tmp" && apt-get download "$LINUX_PKG=$ver" >&2)
 	fi
 	dpkg-deb --fsys-tarfile "$tmp"/*.deb |
 		tar -xO "./usr/src/$LINUX_PKG.tar.xz" > "$tar.part"

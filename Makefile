@@ -36,7 +36,7 @@ kernel: $(DEPS)
 
 ## check         run every test in VMs; ends with "N passed, N failed"
 check: kernel qemu
-	$(S)/check.sh tests/harness.plan tests/check.plan
+	$(S)/check.sh tests/harness.plan tests/check.plan tests/e2e.plan
 
 ## run           boot the dual-SMMU VM and show what the guest sees
 run: kernel qemu

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Make the initramfs for a plan: /init (guest/init.c), the guest programs
-# (every guest/*.c), the iommu kselftests, and /plan.
+# (every guest/*.c, with guest/lib/), the iommu kselftests, and /plan.
 #
 #   scripts/initramfs.sh PLAN OUT [KOBJ]
 set -euo pipefail
@@ -8,12 +8,22 @@ shopt -s nullglob
 . "$(dirname "$0")/common.sh"
 
 plan=${1:?usage: initramfs.sh PLAN OUT [KOBJ]} out=${2:?} kobj=${3:-$KOBJ}
-gbin=$BUILD/guest
+# Guest programs: every guest/*.c is one program, linked with the shared
+# code of guest/lib/, against the uAPI headers of the kernel it runs on
+# (so a program sees the series' ioctls) and the kselftest harness.
+gbin=$kobj/guest
 mkdir -p "$gbin"
+[ -d "$kobj/usr/include" ] || die "no uAPI headers in ${kobj#"$TOP"/}/usr/include (make kernel)"
+cflags=(-static -O2 -Wall -Wextra -Werror -D_GNU_SOURCE
+	-isystem "$kobj/usr/include" -I "$LINUX/tools/testing/selftests"
+	-I "$TOP/guest/lib")
+libsrc=("$TOP"/guest/lib/*.c)
 for src in "$TOP"/guest/*.c; do
 	prog=$gbin/$(basename "$src" .c)
-	[ "$prog" -nt "$src" ] && continue
-	ccache "${CROSS}gcc" -static -O2 -Wall -Wextra -Werror -o "$prog" "$src"
+	newest=$(ls -t "$src" "$TOP"/guest/lib/* "$kobj/usr/include/linux/iommufd.h" 2>/dev/null | head -n 1)
+	[ "$prog" -nt "$newest" ] && continue
+	ccache "${CROSS}gcc" "${cflags[@]}" -o "$prog" "$src" "${libsrc[@]}" -lpthread ||
+		die "guest program $(basename "$src") does not build"
 done
 
 stage=$(mktemp -d)

@@ -63,7 +63,7 @@ check() { # NAME EXPECTED-LAST-LINE SED-SCRIPT
 }
 
 echo "TAP version 13"
-echo "1..10"
+echo "1..11"
 check clean-run          "6 passed, 0 failed, 1 skipped" ''
 check kunit-case-fails   "5 passed, 1 failed, 1 skipped" 's/^    ok 3 case_c/    not ok 3 case_c/'
 check kunit-crash        "4 passed, 2 failed, 1 skipped" '/^    ok [23] case_/d'
@@ -73,5 +73,6 @@ check prog-crash         "5 passed, 2 failed, 0 skipped" '/^ok [23] prog/,$d'
 check prog-exit-status   "6 passed, 1 failed, 1 skipped" 's/^# viommu-exit: prog 0/# viommu-exit: prog 1/'
 check prog-missing       "4 passed, 1 failed, 0 skipped" '/^# viommu-suite: prog/,/^# viommu-exit/d'
 check kernel-warning     "5 passed, 1 failed, 1 skipped" 's/^Run \/init as init process/WARNING: CPU: 0 PID: 1 at x.c:1 f+0x0\n&/'
+check kunit-undeclared   "3 passed, 1 failed, 1 skipped" 's/Subtest: demo-suite/Subtest: other-suite/'
 check kmemleak-report    "5 passed, 1 failed, 1 skipped" 's/^# viommu-poweroff: 0/unreferenced object 0xffff0000 (size 64):\n&/'
 [ $failed = 0 ]

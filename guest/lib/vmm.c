@@ -1,0 +1,465 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmm.c: a minimal reference VMM layer over VFIO cdev + iommufd (vmm.h).
+ *
+ * Every ioctl here is one uAPI call with its structure filled in full:
+ * "size"/"argsz" first, flags and reserved fields zero, so that a newer
+ * kernel (which checks that bytes it does not know are zero) accepts it.
+ */
+#include <dirent.h>
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <linux/pci_regs.h>
+
+#include "vmm.h"
+
+/* Return the current errno as a negative value, leaving errno set. */
+static int neg_errno(void)
+{
+	return errno ? -errno : -EIO;
+}
+
+/* Fail with @err: errno = @err, return -@err. */
+static int fail(int err)
+{
+	errno = err;
+	return -err;
+}
+
+static int do_ioctl(int fd, unsigned long req, void *arg)
+{
+	return ioctl(fd, req, arg) ? neg_errno() : 0;
+}
+
+/* One line of a sysfs file, without its newline. */
+static int read_line(const char *path, char *buf, size_t size)
+{
+	FILE *f = fopen(path, "r");
+	int err;
+
+	if (!f)
+		return neg_errno();
+	if (!fgets(buf, size, f)) {
+		err = ferror(f) ? EIO : ENODATA;
+		fclose(f);
+		return fail(err);
+	}
+	fclose(f);
+	buf[strcspn(buf, "\n")] = 0;
+	return 0;
+}
+
+static int read_hex(const char *path, unsigned long *val)
+{
+	char buf[32], *end;
+	int ret = read_line(path, buf, sizeof(buf));
+
+	if (ret)
+		return ret;
+	*val = strtoul(buf, &end, 16);
+	return end == buf ? fail(EINVAL) : 0;
+}
+
+/* The last component of the target of symlink @path. */
+static int link_name(const char *path, char *buf, size_t size)
+{
+	char target[PATH_MAX];
+	ssize_t n = readlink(path, target, sizeof(target) - 1);
+	const char *base;
+
+	if (n < 0)
+		return neg_errno();
+	target[n] = 0;
+	base = strrchr(target, '/');
+	base = base ? base + 1 : target;
+	if ((size_t)snprintf(buf, size, "%s", base) >= size)
+		return fail(ENAMETOOLONG);
+	return 0;
+}
+
+/*
+ * The VFIO cdev of a device bound to a VFIO driver: the kernel lists it as
+ * /sys/bus/pci/devices/BDF/vfio-dev/vfioN, and devtmpfs creates it as
+ * /dev/vfio/devices/vfioN.
+ */
+static void find_cdev(const char *bdf, char *buf, size_t size)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *dir;
+
+	buf[0] = 0;
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vfio-dev", bdf);
+	dir = opendir(path);
+	if (!dir)
+		return;
+	while ((de = readdir(dir))) {
+		if (!strncmp(de->d_name, "vfio", 4) &&
+		    strlen(de->d_name) < 32) {
+			snprintf(buf, size, "/dev/vfio/devices/%.31s",
+				 de->d_name);
+			break;
+		}
+	}
+	closedir(dir);
+}
+
+static int pci_cmp(const void *a, const void *b)
+{
+	const struct vmm_pci *x = a, *y = b;
+	int c = strcmp(x->iommu, y->iommu);
+
+	return c ? c : strcmp(x->bdf, y->bdf);
+}
+
+int vmm_find_pci(__u16 vendor, __u16 device, struct vmm_pci *out, int max)
+{
+	char path[PATH_MAX];
+	unsigned long v, d;
+	struct dirent *de;
+	int n = 0;
+	DIR *dir;
+
+	dir = opendir("/sys/bus/pci/devices");
+	if (!dir)
+		return neg_errno();
+	while ((de = readdir(dir))) {
+		struct vmm_pci pci = {};
+
+		if (de->d_name[0] == '.' ||
+		    strlen(de->d_name) >= sizeof(pci.bdf))
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vendor",
+			 de->d_name);
+		if (read_hex(path, &v) || v != vendor)
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/device",
+			 de->d_name);
+		if (read_hex(path, &d) || d != device)
+			continue;
+		snprintf(pci.bdf, sizeof(pci.bdf), "%s", de->d_name);
+		/*
+		 * The "iommu" link points at the IOMMU instance in
+		 * /sys/class/iommu. On 6.12 it appears when a driver binds
+		 * (IORT is consulted at probe): bind vfio-pci first.
+		 */
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu",
+			 de->d_name);
+		if (link_name(path, pci.iommu, sizeof(pci.iommu)))
+			pci.iommu[0] = 0;
+		find_cdev(pci.bdf, pci.cdev, sizeof(pci.cdev));
+		if (n < max)
+			out[n] = pci;
+		n++;
+	}
+	closedir(dir);
+	qsort(out, n < max ? n : max, sizeof(*out), pci_cmp);
+	return n;
+}
+
+int vmm_iommufd_open(void)
+{
+	int fd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
+
+	return fd < 0 ? neg_errno() : fd;
+}
+
+int vmm_ioas_alloc(int iommufd, __u32 *ioas_id)
+{
+	struct iommu_ioas_alloc cmd = { .size = sizeof(cmd) };
+	int ret = do_ioctl(iommufd, IOMMU_IOAS_ALLOC, &cmd);
+
+	if (!ret)
+		*ioas_id = cmd.out_ioas_id;
+	return ret;
+}
+
+int vmm_destroy(int iommufd, __u32 id)
+{
+	struct iommu_destroy cmd = { .size = sizeof(cmd), .id = id };
+
+	return do_ioctl(iommufd, IOMMU_DESTROY, &cmd);
+}
+
+int vmm_ioas_map(int iommufd, __u32 ioas_id, void *va, __u64 len, __u64 iova,
+		 __u32 prot)
+{
+	/*
+	 * FIXED_IOVA: the VMM decides the address (the guest physical
+	 * address of this RAM). The kernel pins the pages now; they stay
+	 * pinned until the unmap (or the close of the iommufd).
+	 */
+	struct iommu_ioas_map cmd = {
+		.size = sizeof(cmd),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | prot,
+		.ioas_id = ioas_id,
+		.user_va = (uintptr_t)va,
+		.length = len,
+		.iova = iova,
+	};
+
+	return do_ioctl(iommufd, IOMMU_IOAS_MAP, &cmd);
+}
+
+int vmm_ioas_unmap(int iommufd, __u32 ioas_id, __u64 iova, __u64 len,
+		   __u64 *unmapped)
+{
+	/*
+	 * The range must cover whole mappings: unmapping part of one, or a
+	 * range with nothing mapped in it, is ENOENT. When the call returns,
+	 * the IOTLBs have been invalidated and the pages unpinned.
+	 */
+	struct iommu_ioas_unmap cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = ioas_id,
+		.iova = iova,
+		.length = len,
+	};
+	int ret = do_ioctl(iommufd, IOMMU_IOAS_UNMAP, &cmd);
+
+	if (!ret && unmapped)
+		*unmapped = cmd.length;
+	return ret;
+}
+
+int vmm_ioas_ranges(int iommufd, __u32 ioas_id, struct iommu_iova_range *ranges,
+		    int max, __u64 *alignment)
+{
+	struct iommu_ioas_iova_ranges cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = ioas_id,
+		.num_iovas = max,
+		.allowed_iovas = (uintptr_t)ranges,
+	};
+
+	/* EMSGSIZE: more ranges than @max; num_iovas has the total. */
+	if (ioctl(iommufd, IOMMU_IOAS_IOVA_RANGES, &cmd) && errno != EMSGSIZE)
+		return neg_errno();
+	if (alignment)
+		*alignment = cmd.out_iova_alignment;
+	return cmd.num_iovas;
+}
+
+int vmm_hwpt_alloc(int iommufd, __u32 dev_id, __u32 pt_id, __u32 flags,
+		   __u32 data_type, void *data, __u32 data_len, __u32 *hwpt_id)
+{
+	struct iommu_hwpt_alloc cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.dev_id = dev_id,
+		.pt_id = pt_id,
+		.data_type = data_type,
+		.data_len = data_len,
+		.data_uptr = (uintptr_t)data,
+	};
+	int ret = do_ioctl(iommufd, IOMMU_HWPT_ALLOC, &cmd);
+
+	if (!ret)
+		*hwpt_id = cmd.out_hwpt_id;
+	return ret;
+}
+
+int vmm_hw_info(int iommufd, __u32 dev_id, void *data, __u32 *data_len,
+		__u32 *type, __u64 *caps)
+{
+	struct iommu_hw_info cmd = {
+		.size = sizeof(cmd),
+		.dev_id = dev_id,
+		.data_len = data_len ? *data_len : 0,
+		.data_uptr = (uintptr_t)data,
+	};
+	int ret = do_ioctl(iommufd, IOMMU_GET_HW_INFO, &cmd);
+
+	if (ret)
+		return ret;
+	if (data_len)
+		*data_len = cmd.data_len;
+	if (type)
+		*type = cmd.out_data_type;
+	if (caps)
+		*caps = cmd.out_capabilities;
+	return 0;
+}
+
+int vmm_dev_open(struct vmm_dev *dev, const struct vmm_pci *pci)
+{
+	memset(dev, 0, sizeof(*dev));
+	dev->pci = *pci;
+	dev->fd = -1;
+	if (!pci->cdev[0])
+		return fail(ENODEV);	/* not bound to a VFIO driver */
+	/*
+	 * Opening the cdev gives no access yet: every ioctl but
+	 * VFIO_DEVICE_BIND_IOMMUFD fails with EINVAL until the bind.
+	 */
+	dev->fd = open(pci->cdev, O_RDWR | O_CLOEXEC);
+	return dev->fd < 0 ? neg_errno() : 0;
+}
+
+int vmm_dev_bind(struct vmm_dev *dev, int iommufd)
+{
+	struct vfio_device_bind_iommufd bind = {
+		.argsz = sizeof(bind),
+		.iommufd = iommufd,
+	};
+	int ret = do_ioctl(dev->fd, VFIO_DEVICE_BIND_IOMMUFD, &bind);
+
+	/*
+	 * From here on the device is owned by this iommufd and its DMA is
+	 * blocked until it is attached to a page table.
+	 */
+	if (!ret) {
+		dev->dev_id = bind.out_devid;
+		dev->bound = true;
+	}
+	return ret;
+}
+
+int vmm_dev_attach(struct vmm_dev *dev, __u32 pt_id, __u32 *hwpt_id)
+{
+	struct vfio_device_attach_iommufd_pt attach = {
+		.argsz = sizeof(attach),
+		.pt_id = pt_id,
+	};
+	int ret = do_ioctl(dev->fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach);
+
+	/* On return pt_id names the HWPT in use (for an IOAS: its own). */
+	if (!ret) {
+		dev->pt_id = attach.pt_id;
+		if (hwpt_id)
+			*hwpt_id = attach.pt_id;
+	}
+	return ret;
+}
+
+int vmm_dev_detach(struct vmm_dev *dev)
+{
+	struct vfio_device_detach_iommufd_pt detach = {
+		.argsz = sizeof(detach),
+	};
+	int ret = do_ioctl(dev->fd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &detach);
+
+	if (!ret)
+		dev->pt_id = 0;
+	return ret;
+}
+
+int vmm_dev_region_info(struct vmm_dev *dev, __u32 index,
+			struct vfio_region_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->argsz = sizeof(*info);
+	info->index = index;
+	return do_ioctl(dev->fd, VFIO_DEVICE_GET_REGION_INFO, info);
+}
+
+int vmm_dev_map_region(struct vmm_dev *dev, __u32 index,
+		       struct vmm_region *reg)
+{
+	struct vfio_region_info info;
+	void *va;
+	int ret;
+
+	memset(reg, 0, sizeof(*reg));
+	ret = vmm_dev_region_info(dev, index, &info);
+	if (ret)
+		return ret;
+	/* A region is mmap()able only if VFIO says so (and it has a size). */
+	if (!(info.flags & VFIO_REGION_INFO_FLAG_MMAP) || !info.size)
+		return fail(EOPNOTSUPP);
+	va = mmap(NULL, info.size, PROT_READ | PROT_WRITE, MAP_SHARED, dev->fd,
+		  info.offset);
+	if (va == MAP_FAILED)
+		return neg_errno();
+	reg->va = va;
+	reg->size = info.size;
+	reg->offset = info.offset;
+	reg->flags = info.flags;
+	return 0;
+}
+
+void vmm_region_unmap(struct vmm_region *reg)
+{
+	int err = errno;
+
+	if (reg->va)
+		munmap(reg->va, reg->size);
+	memset(reg, 0, sizeof(*reg));
+	errno = err;
+}
+
+/* Config space is a region read and written with pread()/pwrite(). */
+static int cfg_rw(struct vmm_dev *dev, __u32 off, void *buf, size_t len,
+		  bool write)
+{
+	struct vfio_region_info info;
+	ssize_t n;
+	int ret;
+
+	ret = vmm_dev_region_info(dev, VFIO_PCI_CONFIG_REGION_INDEX, &info);
+	if (ret)
+		return ret;
+	if (off + len > info.size)
+		return fail(EINVAL);
+	if (write)
+		n = pwrite(dev->fd, buf, len, info.offset + off);
+	else
+		n = pread(dev->fd, buf, len, info.offset + off);
+	if (n < 0)
+		return neg_errno();
+	return (size_t)n == len ? 0 : fail(EIO);
+}
+
+int vmm_dev_cfg_read16(struct vmm_dev *dev, __u32 off, __u16 *val)
+{
+	__u16 le;
+	int ret = cfg_rw(dev, off, &le, sizeof(le), false);
+
+	if (!ret)
+		*val = le16toh(le);
+	return ret;
+}
+
+int vmm_dev_cfg_write16(struct vmm_dev *dev, __u32 off, __u16 val)
+{
+	__u16 le = htole16(val);
+
+	return cfg_rw(dev, off, &le, sizeof(le), true);
+}
+
+int vmm_dev_set_command(struct vmm_dev *dev, __u16 set, __u16 clear)
+{
+	__u16 cmd;
+	int ret = vmm_dev_cfg_read16(dev, PCI_COMMAND, &cmd);
+
+	/*
+	 * PCI_COMMAND_MASTER lets the device issue DMA at all;
+	 * PCI_COMMAND_MEMORY makes its BARs decode (VFIO refuses BAR access
+	 * with SIGBUS / EIO while it is off).
+	 */
+	if (ret)
+		return ret;
+	cmd = (cmd | set) & ~clear;
+	return vmm_dev_cfg_write16(dev, PCI_COMMAND, cmd);
+}
+
+void vmm_dev_close(struct vmm_dev *dev)
+{
+	int err = errno;
+
+	/* Closing the cdev detaches and unbinds: teardown cannot fail. */
+	if (dev->fd >= 0)
+		close(dev->fd);
+	dev->fd = -1;
+	dev->bound = false;
+	dev->pt_id = 0;
+	errno = err;
+}

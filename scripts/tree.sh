@@ -77,9 +77,13 @@ fetch_qemu() {
 
 unpack_qemu() {
 	# dpkg-source checks every tarball against the checksums in the .dsc
-	# and applies Debian's own patches: Debian's QEMU is the base.
+	# (whose own sha256 BASE pins, as there is no Debian keyring here to
+	# check its signature) and applies Debian's own patches: Debian's QEMU
+	# is the base.
 	rmdir "$TREE"
-	dpkg-source --no-check -x "$(qemu_dir)/qemu_${QEMU_VERSION#*:}.dsc" "$TREE" >&2
+	dpkg-source -x "$(qemu_dir)/qemu_${QEMU_VERSION#*:}.dsc" "$TREE" \
+		> "$BUILD/qemu-unpack.log" 2>&1 ||
+		{ cat "$BUILD/qemu-unpack.log" >&2; die "dpkg-source -x failed"; }
 }
 
 # --- the git side --------------------------------------------------------

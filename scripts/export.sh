@@ -13,6 +13,14 @@ OUT=$TOP/patches/$NAME
 cd "$TREE"
 [ -z "$(git status --porcelain --untracked-files=no)" ] ||
 	die "build/$NAME has uncommitted edits; commit them first"
+# Debian's linux-source appends "/*" to the top-level .gitignore, which
+# hides every new file from "git status". The base commit tracks the whole
+# tarball and objects are built out of tree, so an untracked file here is
+# a new source file that a commit forgot (git add -f), or litter.
+hidden=$(git ls-files --others --ignored --exclude-standard | head -n 20)
+[ -z "$hidden" ] ||
+	die "build/$NAME has untracked files that .gitignore hides; 'git add -f' them into a commit, or delete them:
+$hidden"
 [ "$(git rev-parse --abbrev-ref HEAD)" = series ] ||
 	die "build/$NAME is not on branch 'series' (finish the rebase first)"
 

@@ -7,7 +7,7 @@
 S := scripts
 DEPS := build/.deps-$(shell cat deps/* | sha256sum | cut -c1-12)
 
-.PHONY: all deps tree qemu kernel check run export lint \
+.PHONY: all deps tree qemu kernel check check-debug run export lint \
 	bisect-check clean help
 
 all: check
@@ -37,6 +37,11 @@ kernel: $(DEPS)
 ## check         run every test in VMs; ends with "N passed, N failed"
 check: kernel qemu
 	$(S)/check.sh tests/harness.plan tests/check.plan tests/e2e.plan
+
+## check-debug   the same tests on a KASAN/lockdep/kmemleak/UBSAN kernel
+check-debug: $(DEPS) qemu
+	$(S)/kernel-build.sh debug
+	$(S)/check.sh -k debug tests/check.plan tests/e2e.plan
 
 ## run           boot the dual-SMMU VM and show what the guest sees
 run: kernel qemu

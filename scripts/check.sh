@@ -16,6 +16,12 @@ for plan in "$@"; do
 	name=$(basename "$plan" .plan)
 	[ "$variant" = default ] || name=$name-$variant
 	log=$BUILD/logs/$name.log
+	# The debug variant of a plan ends with a kmemleak scan.
+	if [ "$variant" = debug ] && grep -q '^topology \(single\|dual\)' "$plan"; then
+		mkdir -p "$BUILD/plans"
+		{ cat "$plan"; echo "run kmemleak /bin/kmemleak"; } > "$BUILD/plans/$name.plan"
+		plan=$BUILD/plans/$name.plan
+	fi
 	start=$(date +%s)
 	rc=0
 	mkdir -p "$(dirname "$log")"

@@ -81,8 +81,9 @@ FNR == 1 { ksuite = ""; prog = ""; step = 0 }
 {
 	line = $0
 	sub(/\r$/, "", line)
-	# Kernel reports that mean something went wrong in the kernel.
-	if (line ~ /(^|[] ])(BUG:|WARNING:|Oops|Kernel panic|UBSAN:|KASAN:|kernel BUG at|general protection fault|INFO: possible (circular|recursive)|WARNING: possible|unreferenced object 0x)/) {
+	# Kernel reports that mean something went wrong in the kernel. Lines
+	# starting with "#" are test diagnostics (TAP), never kernel output.
+	if (line !~ /^[ \t]*#/ && line ~ /(^|[] ])(BUG:|WARNING:|Oops|Kernel panic|UBSAN:|KASAN:|kernel BUG at|general protection fault|INFO: possible (circular|recursive)|WARNING: possible|unreferenced object 0x)/) {
 		if (splats[console]++ < 3)
 			note_add(console, substr(line, 1, 70))
 	}

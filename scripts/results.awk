@@ -23,12 +23,16 @@
 # Prints a table, then "N passed, N failed, N skipped"; exits 1 on any
 # failure.
 
-function suite(name, plan) {
-	if (!(name in seen)) {
-		order[++nsuites] = name
-		seen[name] = 0
-		where[name] = plan
+# Suites are keyed "PLAN/NAME": two boots may run the same program.
+function suite(name, plan,    k) {
+	k = plan "/" name
+	if (!(k in seen)) {
+		order[++nsuites] = k
+		seen[k] = 0
+		where[k] = plan
+		label[k] = name
 	}
+	return k
 }
 
 function result(name, line,    s) {
@@ -62,10 +66,10 @@ function plan_name(file,    n) {
 FILENAME ~ /\.plan$/ {
 	if (FNR == 1) {
 		cur_plan = plan_name(FILENAME)
-		console = "console:" cur_plan
+		console = cur_plan "/console:" cur_plan
 	}
 	if ($1 == "topology" && $2 != "host") {
-		suite(console, cur_plan)
+		suite("console:" cur_plan, cur_plan)
 	} else if ($1 == "kunit") {
 		declared[cur_plan, "kunit:" $2] = 1
 		suite("kunit:" $2, cur_plan)
@@ -96,16 +100,17 @@ step { next }
 
 # guest/init.c frames each program's output.
 line ~ /^# viommu-suite: / {
-	prog = line
-	sub(/^# viommu-suite: /, "", prog)
-	suite(prog, cur_plan)
+	name = line
+	sub(/^# viommu-suite: /, "", name)
+	prog = suite(name, cur_plan)
+	progname = name
 	seen[prog] = 1
 	planned[prog] = -1
 	next
 }
 line ~ /^# viommu-exit: / {
 	split(line, f, " ")
-	if (f[3] == prog)
+	if (f[3] == progname)
 		status[prog] = f[4]
 	prog = ""
 	next
@@ -128,7 +133,7 @@ line ~ /^    # Subtest: / {
 		ksuite = ""
 		next
 	}
-	suite(ksuite, cur_plan)
+	ksuite = suite(ksuite, cur_plan)
 	seen[ksuite] = 1
 	next
 }
@@ -154,7 +159,7 @@ ksuite != "" && line ~ /^(not )?ok [0-9]+ / {
 END {
 	for (i = 1; i <= nsuites; i++) {
 		n = order[i]
-		if (n ~ /^console:/) {
+		if (label[n] ~ /^console:/) {
 			if (splats[n])
 				fail[n]++
 			else
@@ -170,7 +175,7 @@ END {
 			fail[n] += planned[n] - reported[n]
 			note_add(n, (planned[n] - reported[n]) " planned test(s) never reported")
 		}
-		if (n !~ /^kunit:/) {
+		if (label[n] !~ /^kunit:/) {
 			if (!(n in status)) {
 				if (!fail[n])
 					fail[n]++
@@ -189,7 +194,7 @@ END {
 	printf "%-34s %-10s %6s %6s %6s  %s\n", "suite", "plan", "pass", "fail", "skip", "note"
 	for (i = 1; i <= nsuites; i++) {
 		n = order[i]
-		printf "%-34s %-10s %6d %6d %6d  %s\n", n, where[n], pass[n], fail[n], skip[n], note[n]
+		printf "%-34s %-10s %6d %6d %6d  %s\n", label[n], where[n], pass[n], fail[n], skip[n], note[n]
 		tp += pass[n]; tf += fail[n]; ts += skip[n]
 	}
 	printf "%d passed, %d failed, %d skipped\n", tp, tf, ts

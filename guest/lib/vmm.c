@@ -289,6 +289,89 @@ int vmm_hw_info(int iommufd, __u32 dev_id, void *data, __u32 *data_len,
 	return 0;
 }
 
+#ifdef VMM_HAVE_VIOMMU
+int vmm_viommu_alloc(int iommufd, __u32 dev_id, __u32 parent_id, __u32 type,
+		     void *data, __u32 data_len, __u32 *viommu_id)
+{
+	/*
+	 * @dev_id only names the physical IOMMU instance to slice: the
+	 * vIOMMU is not tied to that device. @parent_id must be a HWPT
+	 * allocated with IOMMU_HWPT_ALLOC_NEST_PARENT on that same instance;
+	 * the vIOMMU holds it (IOMMU_DESTROY of the parent is EBUSY until the
+	 * vIOMMU is gone).
+	 */
+	struct iommu_viommu_alloc cmd = {
+		.size = sizeof(cmd),
+		.type = type,
+		.dev_id = dev_id,
+		.hwpt_id = parent_id,
+		.data_len = data_len,
+		.data_uptr = (uintptr_t)data,
+	};
+	int ret = do_ioctl(iommufd, IOMMU_VIOMMU_ALLOC, &cmd);
+
+	if (!ret)
+		*viommu_id = cmd.out_viommu_id;
+	return ret;
+}
+
+int vmm_viommu_set_dev_id(int iommufd, __u32 viommu_id, __u32 dev_id,
+			  __u64 vid)
+{
+	/*
+	 * EINVAL if the device sits behind another physical IOMMU than the
+	 * vIOMMU's; EEXIST if @vid is taken or the device already has one.
+	 */
+	struct iommu_viommu_set_dev_id cmd = {
+		.size = sizeof(cmd),
+		.viommu_id = viommu_id,
+		.dev_id = dev_id,
+		.id = vid,
+	};
+
+	return do_ioctl(iommufd, IOMMU_VIOMMU_SET_DEV_ID, &cmd);
+}
+
+int vmm_viommu_unset_dev_id(int iommufd, __u32 viommu_id, __u32 dev_id,
+			    __u64 vid)
+{
+	struct iommu_viommu_unset_dev_id cmd = {
+		.size = sizeof(cmd),
+		.viommu_id = viommu_id,
+		.dev_id = dev_id,
+		.id = vid,
+	};
+
+	return do_ioctl(iommufd, IOMMU_VIOMMU_UNSET_DEV_ID, &cmd);
+}
+
+int vmm_viommu_invalidate(int iommufd, __u32 viommu_id, __u32 data_type,
+			  const void *entries, __u32 entry_len, __u32 *num)
+{
+	/*
+	 * The entries are handled in order; the first one that fails stops
+	 * the call, and entry_num comes back as the number handled before
+	 * it. A VMM that traps a guest's command queue reports that index
+	 * to the guest as the failing command (CMDQ_CONS.ERR = CERROR_ILL on
+	 * a vSMMU).
+	 */
+	struct iommu_hwpt_invalidate cmd = {
+		.size = sizeof(cmd),
+		.hwpt_id = viommu_id,
+		.data_uptr = (uintptr_t)entries,
+		.data_type = data_type,
+		.entry_len = entry_len,
+		.entry_num = *num,
+	};
+	int ret = do_ioctl(iommufd, IOMMU_HWPT_INVALIDATE, &cmd);
+	int err = errno;
+
+	*num = cmd.entry_num;
+	errno = err;
+	return ret;
+}
+#endif
+
 int vmm_dev_open(struct vmm_dev *dev, const struct vmm_pci *pci)
 {
 	memset(dev, 0, sizeof(*dev));

@@ -17,11 +17,12 @@
  * Until vmm_dev_attach() the device is blocked: binding to iommufd puts
  * it in a DMA-blocking state, and so does vmm_dev_detach().
  *
- * Nested translation (later work, see shared/design/uapi.md) changes only
- * what the device is attached to: the IOAS stays the guest's IPA space,
- * vmm_hwpt_alloc() makes a nesting-parent HWPT (stage 2) from it, a vIOMMU
- * is allocated on that parent, a nested HWPT (the guest's stage 1) on the
- * vIOMMU, and vmm_dev_attach() takes that HWPT's id instead of the IOAS id.
+ * Nested translation (see shared/design/uapi.md and the vmm_viommu_*()
+ * calls below) changes only what the device is attached to: the IOAS stays
+ * the guest's IPA space, vmm_hwpt_alloc() makes a nesting-parent HWPT
+ * (stage 2) from it, a vIOMMU is allocated on that parent, a nested HWPT
+ * (the guest's stage 1) on the vIOMMU, and vmm_dev_attach() takes that
+ * HWPT's id instead of the IOAS id.
  *
  * Errors: every function that can fail returns 0 (or a count) on success
  * and a negative errno on failure, and then leaves errno set to that same
@@ -104,6 +105,50 @@ int vmm_hwpt_alloc(int iommufd, __u32 dev_id, __u32 pt_id, __u32 flags,
  */
 int vmm_hw_info(int iommufd, __u32 dev_id, void *data, __u32 *data_len,
 		__u32 *type, __u64 *caps);
+
+#ifdef IOMMU_VIOMMU_SET_DEV_ID
+/*
+ * vIOMMU (nested translation, see shared/design/uapi.md). These exist only
+ * when the uAPI headers have them; VMM_HAVE_VIOMMU says so to callers.
+ *
+ * The sequence, per physical IOMMU instance the VM's devices sit behind:
+ *
+ *	vmm_hwpt_alloc(IOMMU_HWPT_ALLOC_NEST_PARENT)	stage 2 on the IOAS
+ *	vmm_viommu_alloc()				the VM's slice of that
+ *							IOMMU (its VMID)
+ *	vmm_viommu_set_dev_id()				device <-> guest's vSID
+ *	vmm_hwpt_alloc(pt_id = vIOMMU, guest's STE)	the guest's stage 1
+ *	vmm_dev_attach(nested HWPT)			device now translates
+ *							stage 1 then stage 2
+ *	vmm_viommu_invalidate()				each time the guest
+ *							issues TLBI/CFGI commands
+ */
+#define VMM_HAVE_VIOMMU 1
+
+/*
+ * IOMMU_VIOMMU_ALLOC: a vIOMMU of @type (enum iommu_viommu_type) on the
+ * physical IOMMU behind @dev_id, over the nesting parent @parent_id.
+ * @data/@data_len: driver data (NULL/0 for IOMMU_VIOMMU_TYPE_ARM_SMMUV3).
+ */
+int vmm_viommu_alloc(int iommufd, __u32 dev_id, __u32 parent_id, __u32 type,
+		     void *data, __u32 data_len, __u32 *viommu_id);
+/* Give @dev_id the virtual ID @vid (the vSID on SMMUv3) on the vIOMMU. */
+int vmm_viommu_set_dev_id(int iommufd, __u32 viommu_id, __u32 dev_id,
+			  __u64 vid);
+/* Take it away again (EBUSY while attached to a nested HWPT of it). */
+int vmm_viommu_unset_dev_id(int iommufd, __u32 viommu_id, __u32 dev_id,
+			    __u64 vid);
+/*
+ * IOMMU_HWPT_INVALIDATE on a vIOMMU (or a nested HWPT): *@num entries of
+ * @entry_len bytes at @entries, of @data_type (for SMMUv3:
+ * IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3, struct
+ * iommu_viommu_arm_smmuv3_invalidate). On return *@num is the number of
+ * entries the kernel handled, also on failure: there it is the index of
+ * the entry that failed.
+ */
+int vmm_viommu_invalidate(int iommufd, __u32 viommu_id, __u32 data_type,
+			  const void *entries, __u32 entry_len, __u32 *num);
+#endif
 
 /* VFIO cdev of one device. */
 int vmm_dev_open(struct vmm_dev *dev, const struct vmm_pci *pci);

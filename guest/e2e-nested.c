@@ -1,0 +1,1432 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * e2e-nested: nested (stage 1 over stage 2) translation through an iommufd
+ * vIOMMU, end to end, with QEMU's edu device doing real DMA through the
+ * emulated SMMUv3s of the dual topology.
+ *
+ * This program plays both parts of a VM with a virtual SMMUv3:
+ *
+ *  - the VMM: it binds the device's VFIO cdev to an iommufd, maps "guest
+ *    RAM" (a buffer of this process) into an IOAS at the guest physical
+ *    addresses (IPAs) the guest sees, makes a nesting-parent HWPT of the
+ *    IOAS (stage 2, IPA -> host memory), a vIOMMU on it, gives the device
+ *    its virtual StreamID (vSID), and turns the guest's STE into a nested
+ *    HWPT the device is attached to. When the guest issues invalidation
+ *    commands, the VMM passes them on with IOMMU_HWPT_INVALIDATE.
+ *
+ *  - the guest: it writes a Context Descriptor and stage-1 page tables
+ *    (guest VA -> IPA) into its RAM, names them in its STE, programs the
+ *    device with guest VAs, and issues TLBI/CFGI commands after changing
+ *    its tables (the builders are in lib/smmuv3.[ch]).
+ *
+ * Each DMA goes VA --(guest's stage 1)--> IPA --(VMM's stage 2)--> host
+ * page, and every check compares bytes in the host pages. Patterns differ
+ * per test and per run (the seed is logged).
+ *
+ * QEMU's SMMUv3 caches configurations (STE + CD, per StreamID) and
+ * translations (IOTLB, tagged by ASID and VMID), like real hardware, so a
+ * missing invalidation shows as DMA landing in the page of the old
+ * translation. The invalidation tests assert exactly that: a change without
+ * invalidation is not seen, the right command makes it seen. This is
+ * QEMU's behaviour as much as the kernel's: an SMMU that caches nothing
+ * would fail the "stale" half, and the test says so.
+ *
+ * Needs: the dual topology (SMMUs with stage=nested, fwb=on), every edu
+ * bound to vfio-pci (bind-vfio 1234:11e8 runs first), and uAPI headers
+ * with the vIOMMU ioctls (without them the program only reports a skip).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/pci_regs.h>
+
+#include "edu.h"
+#include "smmuv3.h"
+#include "vmm.h"
+
+#ifndef VMM_HAVE_VIOMMU
+#include <kselftest.h>
+
+/* Built against a kernel without the vIOMMU uAPI (e.g. plain 6.12). */
+int main(void)
+{
+	ksft_print_header();
+	ksft_exit_skip("no vIOMMU uAPI (IOMMU_VIOMMU_SET_DEV_ID) in the headers\n");
+}
+#else
+
+/* The harness's macros leave parameters unused, which -Wextra reports. */
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#include <kselftest_harness.h>
+
+#define PAGE		4096ul
+#define MAX_EDU		4
+#define RW		(IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)
+
+/*
+ * The guest's physical address space (the IOAS): 1 MiB of guest RAM at
+ * 1 GiB, where QEMU's "virt" machine puts RAM. The stage-1 tables, the CD
+ * and the data pages are all allocated from it. IPA_HOLE is not mapped in
+ * the IOAS: stage 2 faults there. IPA_RO is mapped read-only.
+ */
+#define GUEST_RAM_IPA	0x40000000ull
+#define GUEST_RAM_SIZE	(1ull << 20)
+#define IPA_HOLE	0x50000000ull
+#define IPA_RO		0x60000000ull
+
+/*
+ * Guest virtual addresses (stage-1 input addresses) the device is given:
+ * 48-bit, far from the IPAs, in different level-0/1/2 tables.
+ */
+#define VA_SRC		0x0000123400000000ull
+#define VA_DST		0x0000123400200000ull
+#define VA_X		0x00005678c0000000ull
+#define VA_Y		0x00007ff000000000ull
+#define VA_NONE		0x0000400000000000ull	/* never mapped */
+
+/* The guest's names: vSID of edu i is VSID_BASE + i; its CD's ASID. */
+#define VSID_BASE	0x42
+#define ASID		1
+#define ASID_OTHER	2
+
+/*
+ * The SMMUv3 part of the uAPI. The vIOMMU core (IOMMU_VIOMMU_ALLOC,
+ * IOMMU_VIOMMU_TYPE_ARM_SMMUV3, SET_DEV_ID) comes from linux/iommufd.h;
+ * the hardware info, nested-HWPT data and invalidation entries of SMMUv3
+ * are enum constants and structs there, which the preprocessor cannot
+ * test for, and the kernels this program is built against differ: the
+ * vIOMMU core alone (build/kobj) or with the SMMUv3 driver part
+ * (build/kobj-smmu). So, as VMMs that carry their own copy of the kernel
+ * headers do, they are declared here under our own names, byte for byte
+ * the uAPI's (include/uapi/linux/iommufd.h):
+ *
+ *	IOMMU_HW_INFO_TYPE_ARM_SMMUV3 = 2	struct iommu_hw_info_arm_smmuv3
+ *	IOMMU_HWPT_DATA_ARM_SMMUV3 = 2		struct iommu_hwpt_arm_smmuv3
+ *	IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3 = 1
+ *		struct iommu_viommu_arm_smmuv3_invalidate
+ *
+ * A kernel without them answers at run time (another hw_info type, or
+ * EOPNOTSUPP), never by misreading the structs.
+ */
+#define VSMMU_HW_INFO_TYPE	2u	/* IOMMU_HW_INFO_TYPE_ARM_SMMUV3 */
+#define VSMMU_HWPT_DATA		2u	/* IOMMU_HWPT_DATA_ARM_SMMUV3 */
+#define VSMMU_INV_DATA		1u	/* IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3 */
+
+/* struct iommu_hw_info_arm_smmuv3: the physical SMMU's registers. */
+typedef struct {
+	__u32 flags;
+	__u32 __reserved;
+	__u32 idr[6];		/* SMMU_IDR0..5 */
+	__u32 iidr;
+	__u32 aidr;
+} smmu_info_t;
+
+/* struct iommu_hwpt_arm_smmuv3: the guest's STE, words 0-1. */
+struct vste {
+	__aligned_le64 ste[2];
+};
+
+/*
+ * struct iommu_viommu_arm_smmuv3_invalidate: one guest command, as
+ * IOMMU_HWPT_INVALIDATE takes it.
+ */
+typedef struct {
+	__aligned_le64 cmd[2];
+} vcmd_t;
+
+/* Is any bit of @mask set in @reg (an int, for the harness's compares). */
+#define HAS(reg, mask)	(((reg) & (mask)) != 0)
+
+/* ---- patterns ------------------------------------------------------- */
+
+static __u32 run_seed;
+
+static __u32 seed_of(struct __test_metadata *_metadata, int smmu, __u32 tag)
+{
+	struct timespec ts;
+	__u32 s;
+
+	if (!run_seed) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		run_seed = (__u32)ts.tv_nsec ^ (__u32)ts.tv_sec * 2654435761u ^
+			   (__u32)getpid() << 16;
+		run_seed |= 1;
+		TH_LOG("pattern seed 0x%08x", run_seed);
+	}
+	s = run_seed ^ (smmu + 1) * 0x9e3779b9u ^ tag * 0x85ebca6bu;
+	return s ? s : 0x1badcafe;
+}
+
+/* xorshift32: a byte stream that differs with every seed. */
+static void fill(void *buf, size_t len, __u32 seed)
+{
+	__u8 *p = buf;
+	__u32 x = seed ? seed : 1;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		p[i] = x >> 24;
+	}
+}
+
+/* First offset where @a and @b differ, -1 if they are equal. */
+static long first_diff(const void *a, const void *b, size_t len)
+{
+	const __u8 *x = a, *y = b;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (x[i] != y[i])
+			return i;
+	return -1;
+}
+
+static void *alloc_buf(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* ---- the guest: its vSMMU driver's structures in guest RAM ----------- */
+
+struct guest {
+	struct smmu_guest_ram *ram;
+	struct smmu_s1_table s1;	/* the address space of the device */
+	__u64 cd_ipa;			/* its one CD (S1CDMax = 0) */
+	__u16 asid;
+	unsigned int ips;		/* CD.IPS: the guest's IPA size */
+	__u32 vsid;			/* the device's StreamID, as it sees it */
+};
+
+static void *hva(struct smmu_guest_ram *ram, __u64 ipa)
+{
+	return smmu_ram_hva(ram, ipa);
+}
+
+/*
+ * Write the CD: a guest changing a live CD. Word 1 (TTB0) first, then word
+ * 0 (ASID); each a single 64-bit store. An architected guest would first
+ * make the CD invalid (V = 0, CFGI_CD), as the Linux driver does; no DMA
+ * is in flight here while the words change, so the SMMU cannot fetch a
+ * half-written CD, and what the tests observe is only what the SMMU had
+ * cached before.
+ */
+static void guest_write_cd(struct guest *g, __u16 asid, __u64 ttb0)
+{
+	struct smmu_cd_cfg cfg = {
+		.asid = asid,
+		.ttb0 = ttb0,
+		.va_bits = 48,
+		.ips = g->ips,
+	};
+	__le64 cd[8], *live = hva(g->ram, g->cd_ipa);
+	int i;
+
+	smmu_cd_build(cd, &cfg);
+	for (i = 7; i >= 0; i--)
+		smmu_write64(&live[i], cd[i]);
+	g->asid = asid;
+}
+
+static void guest_init(struct __test_metadata *_metadata, struct guest *g,
+		       struct smmu_guest_ram *ram, __u32 vsid, unsigned int ips)
+{
+	memset(g, 0, sizeof(*g));
+	g->ram = ram;
+	g->vsid = vsid;
+	g->ips = ips;
+	g->cd_ipa = smmu_ram_alloc(ram);
+	ASSERT_NE(0ull, g->cd_ipa);
+	ASSERT_EQ(0, smmu_s1_init(&g->s1, ram));
+	guest_write_cd(g, ASID, g->s1.root);
+}
+
+/* A new page of guest RAM filled with a pattern: its IPA. */
+static __u64 guest_page(struct __test_metadata *_metadata,
+			struct smmu_guest_ram *ram, __u32 seed)
+{
+	__u64 ipa = smmu_ram_alloc(ram);
+
+	ASSERT_NE(0ull, ipa) {
+		TH_LOG("guest RAM used up");
+	}
+	fill(hva(ram, ipa), PAGE, seed);
+	return ipa;
+}
+
+/* ---- the VMM: a device, its IOMMU objects --------------------------- */
+
+struct vm_dev {
+	struct vmm_dev dev;
+	struct vmm_region bar0;
+	struct edu edu;
+	int smmu;
+};
+
+/* Open the cdev of the edu behind SMMU @smmu and bind it to @iommufd. */
+static void vm_dev_bind(struct __test_metadata *_metadata, struct vm_dev *vd,
+			int smmu, int iommufd)
+{
+	struct vmm_pci pci[MAX_EDU];
+
+	ASSERT_EQ(2, vmm_find_pci(EDU_VENDOR, EDU_DEVICE, pci, MAX_EDU));
+	vd->smmu = smmu;
+	ASSERT_EQ(0, vmm_dev_open(&vd->dev, &pci[smmu])) {
+		TH_LOG("open %s: %s", pci[smmu].cdev, strerror(errno));
+	}
+	ASSERT_EQ(0, vmm_dev_bind(&vd->dev, iommufd));
+	ASSERT_NE(0u, vd->dev.dev_id);
+}
+
+/* BAR0, memory decode and bus master: the device may DMA now. */
+static void vm_dev_enable(struct __test_metadata *_metadata, struct vm_dev *vd)
+{
+	__u32 id;
+
+	ASSERT_EQ(0, vmm_dev_map_region(&vd->dev, VFIO_PCI_BAR0_REGION_INDEX,
+					&vd->bar0));
+	ASSERT_LE(EDU_REG_DMA_CMD + 8ul, vd->bar0.size);
+	edu_init(&vd->edu, vd->bar0.va, vd->bar0.size);
+	ASSERT_EQ(0, vmm_dev_set_command(&vd->dev,
+					 PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER,
+					 0));
+	ASSERT_EQ(0, edu_check_id(&vd->edu, &id));
+	ASSERT_EQ(0, edu_dma_wait(&vd->edu, EDU_DMA_TIMEOUT_MS));
+}
+
+static void vm_dev_teardown(struct vm_dev *vd)
+{
+	if (vd->bar0.va)
+		edu_dma_wait(&vd->edu, EDU_DMA_TIMEOUT_MS);
+	vmm_region_unmap(&vd->bar0);
+	vmm_dev_close(&vd->dev);
+}
+
+/* What the VMM keeps for one assigned device behind one physical SMMU. */
+struct nest {
+	struct vm_dev vd;
+	smmu_info_t info;		/* the physical SMMU's ID registers */
+	__u32 parent_id;		/* stage 2: the IOAS as a nest parent */
+	__u32 viommu_id;		/* the VM's slice of the SMMU */
+	__u32 nested_id;		/* stage 1: the guest's STE */
+	struct guest g;			/* the guest side */
+};
+
+/* IOMMU_GET_HW_INFO: what the VMM bases its vSMMU's ID registers on. */
+static void get_hw_info(struct __test_metadata *_metadata, int iommufd,
+			__u32 dev_id, smmu_info_t *info)
+{
+	__u32 len = sizeof(*info), type = 0;
+
+	memset(info, 0xa5, sizeof(*info));
+	ASSERT_EQ(0, vmm_hw_info(iommufd, dev_id, info, &len, &type, NULL));
+	ASSERT_EQ(VSMMU_HW_INFO_TYPE, type);
+	ASSERT_EQ(sizeof(*info), len);
+	ASSERT_EQ(0u, info->flags);
+	ASSERT_EQ(0u, info->__reserved);
+}
+
+/* The guest's STE for @g, as the VMM hands it to IOMMU_HWPT_ALLOC. */
+static void vste_of(struct guest *g, struct vste *vste)
+{
+	smmu_ste_s1(vste->ste, g->cd_ipa);
+}
+
+/*
+ * The whole VMM sequence for the edu behind SMMU @smmu, in a VM whose RAM
+ * @ram is mapped in @ioas: parent, vIOMMU, vSID @vsid, guest structures,
+ * nested HWPT, attach.
+ */
+static void nest_setup(struct __test_metadata *_metadata, struct nest *n,
+		       int smmu, int iommufd, __u32 ioas,
+		       struct smmu_guest_ram *ram, __u32 vsid)
+{
+	struct vste vste;
+	unsigned int oas;
+
+	vm_dev_bind(_metadata, &n->vd, smmu, iommufd);
+	get_hw_info(_metadata, iommufd, n->vd.dev.dev_id, &n->info);
+	oas = SMMU_GET(SMMU_IDR5_OAS, n->info.idr[5]);
+
+	/* Stage 2: the guest's IPA space, owned by the host. */
+	ASSERT_EQ(0, vmm_hwpt_alloc(iommufd, n->vd.dev.dev_id, ioas,
+				    IOMMU_HWPT_ALLOC_NEST_PARENT,
+				    IOMMU_HWPT_DATA_NONE, NULL, 0,
+				    &n->parent_id)) {
+		TH_LOG("nest parent: %s", strerror(errno));
+	}
+	/* The vIOMMU: this VM on this SMMU (it owns the VMID). */
+	ASSERT_EQ(0, vmm_viommu_alloc(iommufd, n->vd.dev.dev_id, n->parent_id,
+				      IOMMU_VIOMMU_TYPE_ARM_SMMUV3, NULL, 0,
+				      &n->viommu_id)) {
+		TH_LOG("vIOMMU: %s", strerror(errno));
+	}
+	/* The device is vSID @vsid in the guest's stream table. */
+	ASSERT_EQ(0, vmm_viommu_set_dev_id(iommufd, n->viommu_id,
+					   n->vd.dev.dev_id, vsid));
+
+	/* The guest builds its CD and an empty stage-1 address space... */
+	guest_init(_metadata, &n->g, ram, vsid, oas);
+	/* ...and its STE, which the VMM traps and turns into a nested HWPT. */
+	vste_of(&n->g, &vste);
+	ASSERT_EQ(0, vmm_hwpt_alloc(iommufd, n->vd.dev.dev_id, n->viommu_id, 0,
+				    VSMMU_HWPT_DATA, &vste,
+				    sizeof(vste), &n->nested_id)) {
+		TH_LOG("nested HWPT: %s", strerror(errno));
+	}
+	ASSERT_EQ(0, vmm_dev_attach(&n->vd.dev, n->nested_id, NULL));
+	ASSERT_EQ(n->nested_id, n->vd.dev.pt_id);
+	vm_dev_enable(_metadata, &n->vd);
+}
+
+/* The VMM forwards @num guest commands; *@done: how many were handled. */
+static int forward(int iommufd, struct nest *n, vcmd_t *cmds, __u32 num,
+		   __u32 *done)
+{
+	*done = num;
+	return vmm_viommu_invalidate(iommufd, n->viommu_id,
+				     VSMMU_INV_DATA,
+				     cmds, sizeof(*cmds), done);
+}
+
+/* Forward one command that must succeed. */
+static void forward1(struct __test_metadata *_metadata, int iommufd,
+		     struct nest *n, vcmd_t *cmd)
+{
+	__u32 done;
+
+	ASSERT_EQ(0, forward(iommufd, n, cmd, 1, &done)) {
+		TH_LOG("invalidate: %s", strerror(errno));
+	}
+	ASSERT_EQ(1u, done);
+}
+
+/* The device copies @len bytes from guest VA @from to guest VA @to. */
+static void dma_copy(struct __test_metadata *_metadata, struct edu *edu,
+		     __u64 from, __u64 to, __u32 len)
+{
+	ASSERT_EQ(0, edu_to_dev(edu, from, 0, len));
+	ASSERT_EQ(0, edu_to_ram(edu, to, 0, len));
+}
+
+/* A transfer the SMMU must stop: completion or a timeout, nothing else. */
+static void dma_may_fault(struct __test_metadata *_metadata, struct edu *edu,
+			  __u64 va, __u32 len, bool to_ram)
+{
+	int ret = edu_dma(edu, va, 0, len, to_ram, EDU_DMA_TIMEOUT_MS);
+
+	if (ret == -ETIMEDOUT) {
+		TH_LOG("faulting DMA did not complete");
+		edu_dma_wait(edu, EDU_DMA_TIMEOUT_MS);
+	} else {
+		ASSERT_EQ(0, ret);
+	}
+}
+
+/* ---- the fixture: one edu behind one SMMU, nested ------------------- */
+
+FIXTURE(nested) {
+	int iommufd;
+	__u32 ioas_id;
+	__u8 *ram_hva;
+	struct smmu_guest_ram ram;
+	struct nest n;
+	__u64 src_ipa, dst_ipa;		/* VA_SRC and VA_DST map these */
+	__u8 *snap;			/* a copy of all of guest RAM */
+};
+
+FIXTURE_VARIANT(nested) {
+	int smmu;
+};
+
+FIXTURE_VARIANT_ADD(nested, smmu0) {
+	.smmu = 0,
+};
+
+FIXTURE_VARIANT_ADD(nested, smmu1) {
+	.smmu = 1,
+};
+
+FIXTURE_SETUP(nested)
+{
+	int smmu = variant->smmu;
+	struct guest *g = &self->n.g;
+
+	self->n.vd.dev.fd = -1;
+	self->iommufd = vmm_iommufd_open();
+	ASSERT_LE(0, self->iommufd);
+	/* The VM's RAM, at its IPA in the IOAS. */
+	ASSERT_EQ(0, vmm_ioas_alloc(self->iommufd, &self->ioas_id));
+	self->ram_hva = alloc_buf(GUEST_RAM_SIZE);
+	self->snap = alloc_buf(GUEST_RAM_SIZE);
+	ASSERT_NE(NULL, self->ram_hva);
+	ASSERT_NE(NULL, self->snap);
+	ASSERT_EQ(0, vmm_ioas_map(self->iommufd, self->ioas_id, self->ram_hva,
+				  GUEST_RAM_SIZE, GUEST_RAM_IPA, RW));
+	smmu_ram_init(&self->ram, self->ram_hva, GUEST_RAM_IPA,
+		      GUEST_RAM_SIZE);
+
+	nest_setup(_metadata, &self->n, smmu, self->iommufd, self->ioas_id,
+		   &self->ram, VSID_BASE + smmu);
+
+	/* The guest maps a source and a destination page for the device. */
+	self->src_ipa = guest_page(_metadata, &self->ram,
+				   seed_of(_metadata, smmu, 1));
+	self->dst_ipa = guest_page(_metadata, &self->ram,
+				   seed_of(_metadata, smmu, 2));
+	ASSERT_EQ(0, smmu_s1_map(&g->s1, VA_SRC, self->src_ipa,
+				 SMMU_PROT_READ));
+	ASSERT_EQ(0, smmu_s1_map(&g->s1, VA_DST, self->dst_ipa,
+				 SMMU_PROT_READ | SMMU_PROT_WRITE));
+}
+
+FIXTURE_TEARDOWN(nested)
+{
+	/* Closing the cdev detaches and unbinds (and drops the vSID)... */
+	vm_dev_teardown(&self->n.vd);
+	/* ...closing /dev/iommu destroys the rest. */
+	if (self->iommufd >= 0)
+		close(self->iommufd);
+}
+
+/* Guest RAM at @ipa, one page. */
+#define PG(ipa)		((__u8 *)hva(&self->ram, (ipa)))
+
+/* Put a fresh pattern in the source page: what the next copy carries. */
+static void new_src(struct __test_metadata *_metadata,
+		    FIXTURE_DATA(nested) *self, __u32 seed)
+{
+	fill(PG(self->src_ipa), PAGE, seed);
+}
+
+/*
+ * The physical SMMU the device sits behind, as the VMM learns it. The
+ * values must be those of a nesting-capable SMMUv3 with AArch64 tables
+ * and the 4 KiB granule, coherent, with FWB (QEMU's fwb=on).
+ */
+TEST_F(nested, hw_info)
+{
+	smmu_info_t *i = &self->n.info;
+	unsigned int oas = SMMU_GET(SMMU_IDR5_OAS, i->idr[5]);
+
+	TH_LOG("%s: IDR0 %08x IDR1 %08x IDR3 %08x IDR5 %08x IIDR %08x AIDR %08x",
+	       self->n.vd.dev.pci.bdf, i->idr[0], i->idr[1], i->idr[3],
+	       i->idr[5], i->iidr, i->aidr);
+	ASSERT_TRUE(HAS(i->idr[0], SMMU_IDR0_S1P));
+	ASSERT_TRUE(HAS(i->idr[0], SMMU_IDR0_S2P));
+	ASSERT_LE(SMMU_IDR0_TTF_AA64, SMMU_GET(SMMU_IDR0_TTF, i->idr[0]));
+	ASSERT_TRUE(HAS(i->idr[0], SMMU_IDR0_COHACC));
+	ASSERT_EQ(SMMU_IDR0_TTENDIAN_LE,
+		  SMMU_GET(SMMU_IDR0_TTENDIAN, i->idr[0]));
+	ASSERT_TRUE(HAS(i->idr[3], SMMU_IDR3_FWB));
+	ASSERT_TRUE(HAS(i->idr[5], SMMU_IDR5_GRAN4K));
+	/* QEMU: 44 bits. Guest RAM must fit. */
+	ASSERT_LE(40u, smmu_oas_bits(oas));
+	ASSERT_GT(1ull << smmu_oas_bits(oas), GUEST_RAM_IPA + GUEST_RAM_SIZE);
+	/* AIDR: SMMUv3.x, major 0 */
+	ASSERT_EQ(0u, i->aidr >> 4 & 0xf);
+	ASSERT_NE(0u, self->n.parent_id);
+	ASSERT_NE(0u, self->n.viommu_id);
+	ASSERT_NE(0u, self->n.nested_id);
+}
+
+/*
+ * VA -> IPA -> host page: the device reads VA_SRC and writes VA_DST; the
+ * bytes land in the page stage 1 + stage 2 name, and nowhere else in
+ * guest RAM (which holds the other data pages, the CD and the tables).
+ */
+TEST_F(nested, dma_s1_over_s2)
+{
+	struct edu *edu = &self->n.vd.edu;
+	long d;
+
+	memcpy(self->snap, self->ram_hva, GUEST_RAM_SIZE);
+	ASSERT_NE(-1, first_diff(PG(self->src_ipa), PG(self->dst_ipa), PAGE));
+	dma_copy(_metadata, edu, VA_SRC, VA_DST, PAGE);
+	d = first_diff(PG(self->src_ipa), PG(self->dst_ipa), PAGE);
+	ASSERT_EQ(-1, d) {
+		TH_LOG("byte %ld: 0x%02x, sent 0x%02x", d,
+		       PG(self->dst_ipa)[d], PG(self->src_ipa)[d]);
+	}
+	/* Everything else in guest RAM is as it was. */
+	memcpy(self->snap + (self->dst_ipa - GUEST_RAM_IPA),
+	       PG(self->dst_ipa), PAGE);
+	ASSERT_EQ(-1, first_diff(self->snap, self->ram_hva, GUEST_RAM_SIZE));
+	/*
+	 * The IPA itself is not a device address: nothing is mapped there.
+	 * (The device holds new data, so a write that reached the page
+	 * anyway would show.)
+	 */
+	new_src(_metadata, self, seed_of(_metadata, self->n.vd.smmu, 25));
+	ASSERT_EQ(0, edu_to_dev(edu, VA_SRC, 0, PAGE));
+	memcpy(self->snap, self->ram_hva, GUEST_RAM_SIZE);
+	dma_may_fault(_metadata, edu, self->dst_ipa, PAGE, true);
+	ASSERT_EQ(-1, first_diff(self->snap, self->ram_hva, GUEST_RAM_SIZE));
+}
+
+/*
+ * Stage 1 chooses the pages: two consecutive VA pages on two IPA pages in
+ * reverse order; an unaligned transfer across the VA page boundary is
+ * split where stage 1 says.
+ */
+TEST_F(nested, dma_cross_page_reversed)
+{
+	struct edu *edu = &self->n.vd.edu;
+	struct guest *g = &self->n.g;
+	const __u32 len = 600, off = PAGE - 256;
+	__u64 lo, hi;
+	__u8 *want_lo = alloc_buf(PAGE), *want_hi = alloc_buf(PAGE);
+
+	ASSERT_NE(NULL, want_lo);
+	ASSERT_NE(NULL, want_hi);
+	hi = guest_page(_metadata, &self->ram, seed_of(_metadata, 0, 3));
+	lo = guest_page(_metadata, &self->ram, seed_of(_metadata, 0, 4));
+	/* VA_X + 0 -> lo (the higher IPA), VA_X + 4 KiB -> hi (the lower) */
+	ASSERT_EQ(0, smmu_s1_map(&g->s1, VA_X, lo, SMMU_PROT_READ |
+				 SMMU_PROT_WRITE));
+	ASSERT_EQ(0, smmu_s1_map(&g->s1, VA_X + PAGE, hi, SMMU_PROT_READ |
+				 SMMU_PROT_WRITE));
+	ASSERT_LT(hi, lo);
+	memcpy(want_lo, PG(lo), PAGE);
+	memcpy(want_hi, PG(hi), PAGE);
+	memcpy(want_lo + off, PG(self->src_ipa), PAGE - off);
+	memcpy(want_hi, PG(self->src_ipa) + PAGE - off, len - (PAGE - off));
+
+	dma_copy(_metadata, edu, VA_SRC, VA_X + off, len);
+	ASSERT_EQ(-1, first_diff(want_lo, PG(lo), PAGE));
+	ASSERT_EQ(-1, first_diff(want_hi, PG(hi), PAGE));
+}
+
+/*
+ * Both stages enforce: a VA stage 1 does not map, a stage-1 read-only
+ * page, an IPA stage 2 does not map and a stage-2 read-only IPA all stop
+ * a DMA write. Guest RAM (and the read-only page) stay untouched.
+ */
+TEST_F(nested, s1_and_s2_faults)
+{
+	struct edu *edu = &self->n.vd.edu;
+	struct guest *g = &self->n.g;
+	__u8 *ro = alloc_buf(PAGE), *ro_copy = alloc_buf(PAGE);
+	__u64 ro_page = guest_page(_metadata, &self->ram,
+				   seed_of(_metadata, 0, 5));
+
+	ASSERT_NE(NULL, ro);
+	ASSERT_NE(NULL, ro_copy);
+	fill(ro, PAGE, seed_of(_metadata, 0, 6));
+	memcpy(ro_copy, ro, PAGE);
+	ASSERT_EQ(0, vmm_ioas_map(self->iommufd, self->ioas_id, ro, PAGE,
+				  IPA_RO, IOMMU_IOAS_MAP_READABLE));
+	ASSERT_EQ(0, smmu_s1_map(&g->s1, VA_X, ro_page, SMMU_PROT_READ));
+	ASSERT_EQ(0, smmu_s1_map(&g->s1, VA_X + PAGE, IPA_HOLE,
+				 SMMU_PROT_READ | SMMU_PROT_WRITE));
+	ASSERT_EQ(0, smmu_s1_map(&g->s1, VA_X + 2 * PAGE, IPA_RO,
+				 SMMU_PROT_READ | SMMU_PROT_WRITE));
+
+	/* Reads through both stages work where both allow them. */
+	dma_copy(_metadata, edu, VA_X, VA_DST, PAGE);
+	ASSERT_EQ(-1, first_diff(PG(ro_page), PG(self->dst_ipa), PAGE));
+	dma_copy(_metadata, edu, VA_X + 2 * PAGE, VA_DST, PAGE);
+	ASSERT_EQ(-1, first_diff(ro, PG(self->dst_ipa), PAGE));
+
+	ASSERT_EQ(0, edu_to_dev(edu, VA_SRC, 0, PAGE));
+	memcpy(self->snap, self->ram_hva, GUEST_RAM_SIZE);
+	dma_may_fault(_metadata, edu, VA_NONE, PAGE, true);	/* S1 */
+	dma_may_fault(_metadata, edu, VA_X, PAGE, true);	/* S1 R/O */
+	dma_may_fault(_metadata, edu, VA_X + PAGE, PAGE, true);	/* S2 */
+	dma_may_fault(_metadata, edu, VA_X + 2 * PAGE, PAGE, true); /* S2 R/O */
+	ASSERT_EQ(-1, first_diff(self->snap, self->ram_hva, GUEST_RAM_SIZE));
+	ASSERT_EQ(-1, first_diff(ro_copy, ro, PAGE));
+	/* The faults did not wedge anything. */
+	dma_copy(_metadata, edu, VA_SRC, VA_DST, PAGE);
+	ASSERT_EQ(-1, first_diff(PG(self->src_ipa), PG(self->dst_ipa), PAGE));
+}
+
+/*
+ * 4(a): a stage-1 PTE changes (VA_DST: page A -> page B). Until the guest
+ * issues TLBI_NH_VA, the SMMU keeps using its cached VA_DST -> A; after,
+ * the DMA lands in B.
+ */
+TEST_F(nested, tlbi_nh_va_after_pte_change)
+{
+	struct edu *edu = &self->n.vd.edu;
+	struct guest *g = &self->n.g;
+	int smmu = self->n.vd.smmu;
+	__u64 a = self->dst_ipa;
+	__u64 b = guest_page(_metadata, &self->ram, seed_of(_metadata, smmu, 7));
+	__u8 *b0 = alloc_buf(PAGE), *a0 = alloc_buf(PAGE);
+	vcmd_t cmd;
+
+	ASSERT_NE(NULL, a0);
+	ASSERT_NE(NULL, b0);
+	/* 1. VA_DST -> A: the copy lands in A (and the SMMU caches that). */
+	new_src(_metadata, self, seed_of(_metadata, smmu, 8));
+	dma_copy(_metadata, edu, VA_SRC, VA_DST, PAGE);
+	ASSERT_EQ(-1, first_diff(PG(self->src_ipa), PG(a), PAGE));
+
+	/* 2. The guest points VA_DST at B, and does not invalidate. */
+	ASSERT_EQ(0, smmu_s1_map(&g->s1, VA_DST, b, SMMU_PROT_READ |
+				 SMMU_PROT_WRITE));
+	new_src(_metadata, self, seed_of(_metadata, smmu, 9));
+	memcpy(b0, PG(b), PAGE);
+	dma_copy(_metadata, edu, VA_SRC, VA_DST, PAGE);
+	ASSERT_EQ(-1, first_diff(b0, PG(b), PAGE)) {
+		TH_LOG("landed in the new page without TLBI: no IOTLB?");
+	}
+	ASSERT_EQ(-1, first_diff(PG(self->src_ipa), PG(a), PAGE)) {
+		TH_LOG("stale translation expected: data should be in A");
+	}
+
+	/* 3. TLBI_NH_VA(ASID, VA_DST): now it lands in B, A stays. */
+	smmu_cmd_tlbi_nh_va(cmd.cmd, g->asid, VA_DST, true);
+	forward1(_metadata, self->iommufd, &self->n, &cmd);
+	new_src(_metadata, self, seed_of(_metadata, smmu, 10));
+	memcpy(a0, PG(a), PAGE);
+	dma_copy(_metadata, edu, VA_SRC, VA_DST, PAGE);
+	ASSERT_EQ(-1, first_diff(PG(self->src_ipa), PG(b), PAGE)) {
+		TH_LOG("TLBI_NH_VA did not reach the SMMU's IOTLB");
+	}
+	ASSERT_EQ(-1, first_diff(a0, PG(a), PAGE));
+}
+
+/*
+ * A range TLBI_NH_VA (SMMUv3.2 RIL, which QEMU has: NUM/SCALE/TG/TTL):
+ * three VA pages remapped, the range covers the first two. Those two see
+ * their new pages, the third stays stale: the range reached the SMMU as
+ * the guest wrote it, no wider and no narrower.
+ */
+TEST_F(nested, tlbi_nh_va_range)
+{
+	struct edu *edu = &self->n.vd.edu;
+	struct guest *g = &self->n.g;
+	int smmu = self->n.vd.smmu;
+	__u64 old[3], new[3];
+	vcmd_t cmd;
+	int i;
+
+	if (!HAS(self->n.info.idr[3], SMMU_IDR3_RIL))
+		SKIP(return, "no range invalidation (IDR3.RIL)");
+	for (i = 0; i < 3; i++) {
+		old[i] = guest_page(_metadata, &self->ram,
+				    seed_of(_metadata, smmu, 40 + i));
+		new[i] = guest_page(_metadata, &self->ram,
+				    seed_of(_metadata, smmu, 50 + i));
+		ASSERT_EQ(0, smmu_s1_map(&g->s1, VA_X + i * PAGE, old[i],
+					 SMMU_PROT_READ | SMMU_PROT_WRITE));
+	}
+	ASSERT_EQ(0, edu_to_dev(edu, VA_SRC, 0, PAGE));
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, edu_to_ram(edu, VA_X + i * PAGE, 0, PAGE));
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, smmu_s1_map(&g->s1, VA_X + i * PAGE, new[i],
+					 SMMU_PROT_READ | SMMU_PROT_WRITE));
+	/*
+	 * (NUM + 1) << SCALE pages of granule TG (1: 4 KiB) from VA_X, all
+	 * leaf entries at level TTL 3: two pages.
+	 */
+	smmu_cmd_tlbi_nh_va(cmd.cmd, g->asid, VA_X, true);
+	cmd.cmd[0] |= htole64(SMMU_FIELD(SMMU_CMD_0_TLBI_NUM, 1) |
+			      SMMU_FIELD(SMMU_CMD_0_TLBI_SCALE, 0));
+	cmd.cmd[1] |= htole64(SMMU_FIELD(SMMU_CMD_1_TLBI_TG, 1) |
+			      SMMU_FIELD(SMMU_CMD_1_TLBI_TTL, 3));
+	forward1(_metadata, self->iommufd, &self->n, &cmd);
+
+	new_src(_metadata, self, seed_of(_metadata, smmu, 60));
+	ASSERT_EQ(0, edu_to_dev(edu, VA_SRC, 0, PAGE));
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, edu_to_ram(edu, VA_X + i * PAGE, 0, PAGE));
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(-1, first_diff(PG(self->src_ipa), PG(new[i]), PAGE)) {
+			TH_LOG("page %d inside the range still stale", i);
+		}
+	ASSERT_EQ(-1, first_diff(PG(self->src_ipa), PG(old[2]), PAGE)) {
+		TH_LOG("page 2, outside the range, was invalidated too");
+	}
+	ASSERT_NE(-1, first_diff(PG(self->src_ipa), PG(new[2]), PAGE));
+}
+
+/*
+ * TLBI_NSNH_ALL from a guest ("everything, all VMIDs" on a real SMMU)
+ * becomes TLBI_NH_ALL of the VM's VMID: it still drops the guest's stale
+ * entries (and nothing of other VMs, which this cannot see).
+ */
+TEST_F(nested, tlbi_nsnh_all)
+{
+	struct edu *edu = &self->n.vd.edu;
+	struct guest *g = &self->n.g;
+	int smmu = self->n.vd.smmu;
+	__u64 a = self->dst_ipa;
+	__u64 b = guest_page(_metadata, &self->ram,
+			     seed_of(_metadata, smmu, 61));
+	vcmd_t cmd;
+
+	dma_copy(_metadata, edu, VA_SRC, VA_DST, PAGE);
+	ASSERT_EQ(-1, first_diff(PG(self->src_ipa), PG(a), PAGE));
+	ASSERT_EQ(0, smmu_s1_map(&g->s1, VA_DST, b, SMMU_PROT_READ |
+				 SMMU_PROT_WRITE));
+	new_src(_metadata, self, seed_of(_metadata, smmu, 62));
+	dma_copy(_metadata, edu, VA_SRC, VA_DST, PAGE);
+	ASSERT_EQ(-1, first_diff(PG(self->src_ipa), PG(a), PAGE));
+
+	smmu_cmd_op(cmd.cmd, SMMU_CMD_TLBI_NSNH_ALL);
+	forward1(_metadata, self->iommufd, &self->n, &cmd);
+	new_src(_metadata, self, seed_of(_metadata, smmu, 63));
+	dma_copy(_metadata, edu, VA_SRC, VA_DST, PAGE);
+	ASSERT_EQ(-1, first_diff(PG(self->src_ipa), PG(b), PAGE));
+}
+
+/*
+ * A second stage-1 address space for the CD tests: the same VA_SRC, and
+ * VA_DST on page @dst.
+ */
+static void second_table(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(nested) *self, struct smmu_s1_table *t,
+			 __u64 dst)
+{
+	ASSERT_EQ(0, smmu_s1_init(t, &self->ram));
+	ASSERT_EQ(0, smmu_s1_map(t, VA_SRC, self->src_ipa, SMMU_PROT_READ));
+	ASSERT_EQ(0, smmu_s1_map(t, VA_DST, dst, SMMU_PROT_READ |
+				 SMMU_PROT_WRITE));
+}
+
+/*
+ * 4(b): the CD changes: TTB0 to another table (VA_DST -> B there) and a
+ * new ASID, as a guest switching the device to another address space. The
+ * SMMU keeps the CD it cached (and its translations, tagged with the old
+ * ASID) until the guest issues CFGI_CD for the device's vSID; the kernel
+ * must turn that vSID into the physical SID for it to take effect.
+ */
+TEST_F(nested, cfgi_cd_after_cd_change)
+{
+	struct edu *edu = &self->n.vd.edu;
+	struct guest *g = &self->n.g;
+	int smmu = self->n.vd.smmu;
+	struct smmu_s1_table t2;
+	__u64 a = self->dst_ipa;
+	__u64 b = guest_page(_metadata, &self->ram,
+			     seed_of(_metadata, smmu, 11));
+	__u8 *b0 = alloc_buf(PAGE), *a0 = alloc_buf(PAGE);
+	vcmd_t cmd;
+
+	ASSERT_NE(NULL, a0);
+	ASSERT_NE(NULL, b0);
+	second_table(_metadata, self, &t2, b);
+
+	new_src(_metadata, self, seed_of(_metadata, smmu, 12));
+	dma_copy(_metadata, edu, VA_SRC, VA_DST, PAGE);
+	ASSERT_EQ(-1, first_diff(PG(self->src_ipa), PG(a), PAGE));
+
+	/* The guest rewrites its CD: TTB0 = t2, ASID 2. No CFGI_CD yet. */
+	guest_write_cd(g, ASID_OTHER, t2.root);
+	new_src(_metadata, self, seed_of(_metadata, smmu, 13));
+	memcpy(b0, PG(b), PAGE);
+	dma_copy(_metadata, edu, VA_SRC, VA_DST, PAGE);
+	ASSERT_EQ(-1, first_diff(b0, PG(b), PAGE)) {
+		TH_LOG("new CD used without CFGI_CD: no config cache?");
+	}
+	ASSERT_EQ(-1, first_diff(PG(self->src_ipa), PG(a), PAGE));
+
+	/* CFGI_CD(vSID, SSID 0): the SMMU fetches the new CD. */
+	smmu_cmd_cfgi_cd(cmd.cmd, g->vsid, 0, true);
+	forward1(_metadata, self->iommufd, &self->n, &cmd);
+	new_src(_metadata, self, seed_of(_metadata, smmu, 14));
+	memcpy(a0, PG(a), PAGE);
+	dma_copy(_metadata, edu, VA_SRC, VA_DST, PAGE);
+	ASSERT_EQ(-1, first_diff(PG(self->src_ipa), PG(b), PAGE)) {
+		TH_LOG("CFGI_CD did not reach the SMMU (wrong SID?)");
+	}
+	ASSERT_EQ(-1, first_diff(a0, PG(a), PAGE));
+}
+
+/*
+ * The same CD change with the ASID kept: CFGI_CD alone refetches the CD,
+ * but the translations cached under that ASID still hit (they are tagged
+ * by ASID + VMID, not by table), so the DMA still lands in A; the guest
+ * must also issue TLBI_NH_ASID. The architecture allows exactly this, and
+ * QEMU does it. The guest writes a VMID into the TLBI (a guest has no
+ * business doing so, the field is the hypervisor's): the kernel replaces
+ * it with the vIOMMU's, so the command still hits.
+ */
+TEST_F(nested, cd_change_same_asid_needs_tlbi)
+{
+	struct edu *edu = &self->n.vd.edu;
+	struct guest *g = &self->n.g;
+	int smmu = self->n.vd.smmu;
+	struct smmu_s1_table t2;
+	__u64 a = self->dst_ipa;
+	__u64 b = guest_page(_metadata, &self->ram,
+			     seed_of(_metadata, smmu, 15));
+	__u8 *b0 = alloc_buf(PAGE), *a0 = alloc_buf(PAGE);
+	vcmd_t cmd;
+
+	ASSERT_NE(NULL, a0);
+	ASSERT_NE(NULL, b0);
+	second_table(_metadata, self, &t2, b);
+	dma_copy(_metadata, edu, VA_SRC, VA_DST, PAGE);
+	ASSERT_EQ(-1, first_diff(PG(self->src_ipa), PG(a), PAGE));
+
+	guest_write_cd(g, g->asid, t2.root);
+	smmu_cmd_cfgi_cd(cmd.cmd, g->vsid, 0, true);
+	forward1(_metadata, self->iommufd, &self->n, &cmd);
+	new_src(_metadata, self, seed_of(_metadata, smmu, 16));
+	memcpy(b0, PG(b), PAGE);
+	dma_copy(_metadata, edu, VA_SRC, VA_DST, PAGE);
+	ASSERT_EQ(-1, first_diff(b0, PG(b), PAGE)) {
+		TH_LOG("TLB entries of the ASID were dropped by CFGI_CD");
+	}
+	ASSERT_EQ(-1, first_diff(PG(self->src_ipa), PG(a), PAGE));
+
+	smmu_cmd_tlbi_nh_asid(cmd.cmd, g->asid);
+	cmd.cmd[0] |= htole64(SMMU_FIELD(SMMU_CMD_0_VMID, 0x5a5a));
+	forward1(_metadata, self->iommufd, &self->n, &cmd);
+	new_src(_metadata, self, seed_of(_metadata, smmu, 17));
+	memcpy(a0, PG(a), PAGE);
+	dma_copy(_metadata, edu, VA_SRC, VA_DST, PAGE);
+	ASSERT_EQ(-1, first_diff(PG(self->src_ipa), PG(b), PAGE)) {
+		TH_LOG("TLBI_NH_ASID (guest VMID 0x5a5a) did not hit");
+	}
+	ASSERT_EQ(-1, first_diff(a0, PG(a), PAGE));
+}
+
+/*
+ * A device needs a vSID on the vIOMMU before it can use a nested HWPT of
+ * it (ENOENT), and keeps it while attached (UNSET: EBUSY).
+ */
+TEST_F(nested, attach_needs_vsid)
+{
+	struct nest *n = &self->n;
+	int fd = self->iommufd;
+	__u32 vsid = n->g.vsid;
+
+	ASSERT_EQ(-EBUSY, vmm_viommu_unset_dev_id(fd, n->viommu_id,
+						  n->vd.dev.dev_id, vsid));
+	ASSERT_EQ(0, vmm_dev_detach(&n->vd.dev));
+	/* The wrong id: EINVAL; the right one: gone. */
+	ASSERT_EQ(-EINVAL, vmm_viommu_unset_dev_id(fd, n->viommu_id,
+						   n->vd.dev.dev_id, vsid + 1));
+	ASSERT_EQ(0, vmm_viommu_unset_dev_id(fd, n->viommu_id,
+					     n->vd.dev.dev_id, vsid));
+	ASSERT_EQ(-EINVAL, vmm_viommu_unset_dev_id(fd, n->viommu_id,
+						   n->vd.dev.dev_id, vsid));
+	ASSERT_EQ(-ENOENT, vmm_dev_attach(&n->vd.dev, n->nested_id, NULL));
+	ASSERT_EQ(ENOENT, errno);
+	ASSERT_EQ(0u, n->vd.dev.pt_id);
+
+	/* With a vSID again (another one), it attaches and DMAs. */
+	ASSERT_EQ(0, vmm_viommu_set_dev_id(fd, n->viommu_id, n->vd.dev.dev_id,
+					   vsid + 0x100));
+	ASSERT_EQ(-EEXIST, vmm_viommu_set_dev_id(fd, n->viommu_id,
+						 n->vd.dev.dev_id, vsid));
+	ASSERT_EQ(0, vmm_dev_attach(&n->vd.dev, n->nested_id, NULL));
+	dma_copy(_metadata, &n->vd.edu, VA_SRC, VA_DST, PAGE);
+	ASSERT_EQ(-1, first_diff(PG(self->src_ipa), PG(self->dst_ipa), PAGE));
+	/* The vIOMMU cannot go while it has ids (and a nested HWPT). */
+	ASSERT_EQ(-EBUSY, vmm_destroy(fd, n->viommu_id));
+	ASSERT_EQ(-EBUSY, vmm_destroy(fd, n->parent_id));
+}
+
+/*
+ * An illegal command in a batch: the call fails with EIO, entry_num is its
+ * index, the commands before it have taken effect and those after it have
+ * not. Shown with DMA: VA_DST and VA_X are remapped; the batch is
+ * [TLBI_NH_VA(VA_DST), CFGI_STE, TLBI_NH_VA(VA_X)]: VA_DST is fresh after
+ * it, VA_X stale. Then a TLBI_NH_VA with a reserved bit alone: EIO at
+ * index 0, VA_X still stale; then the valid command: fresh.
+ */
+TEST_F(nested, illegal_cmd_stops_batch)
+{
+	struct edu *edu = &self->n.vd.edu;
+	struct guest *g = &self->n.g;
+	int smmu = self->n.vd.smmu;
+	__u64 a = self->dst_ipa, c, b, d;
+	vcmd_t cmds[3];
+	__u32 done;
+
+	c = guest_page(_metadata, &self->ram, seed_of(_metadata, smmu, 18));
+	b = guest_page(_metadata, &self->ram, seed_of(_metadata, smmu, 19));
+	d = guest_page(_metadata, &self->ram, seed_of(_metadata, smmu, 20));
+	ASSERT_EQ(0, smmu_s1_map(&g->s1, VA_X, c, SMMU_PROT_READ |
+				 SMMU_PROT_WRITE));
+	/* Cache VA_DST -> A and VA_X -> C. */
+	dma_copy(_metadata, edu, VA_SRC, VA_DST, PAGE);
+	ASSERT_EQ(0, edu_to_ram(edu, VA_X, 0, PAGE));
+	ASSERT_EQ(-1, first_diff(PG(self->src_ipa), PG(a), PAGE));
+	ASSERT_EQ(-1, first_diff(PG(self->src_ipa), PG(c), PAGE));
+	/* VA_DST -> B, VA_X -> D. */
+	ASSERT_EQ(0, smmu_s1_map(&g->s1, VA_DST, b, SMMU_PROT_READ |
+				 SMMU_PROT_WRITE));
+	ASSERT_EQ(0, smmu_s1_map(&g->s1, VA_X, d, SMMU_PROT_READ |
+				 SMMU_PROT_WRITE));
+
+	smmu_cmd_tlbi_nh_va(cmds[0].cmd, g->asid, VA_DST, true);
+	smmu_cmd_cfgi_ste(cmds[1].cmd, g->vsid, true);
+	smmu_cmd_tlbi_nh_va(cmds[2].cmd, g->asid, VA_X, true);
+	ASSERT_EQ(-EIO, forward(self->iommufd, &self->n, cmds, 3, &done));
+	ASSERT_EQ(1u, done);
+
+	new_src(_metadata, self, seed_of(_metadata, smmu, 21));
+	dma_copy(_metadata, edu, VA_SRC, VA_DST, PAGE);
+	ASSERT_EQ(-1, first_diff(PG(self->src_ipa), PG(b), PAGE)) {
+		TH_LOG("entry 0, before the illegal one, was not applied");
+	}
+	ASSERT_EQ(0, edu_to_ram(edu, VA_X, 0, PAGE));
+	ASSERT_EQ(-1, first_diff(PG(self->src_ipa), PG(c), PAGE)) {
+		TH_LOG("entry 2, after the illegal one, was applied");
+	}
+
+	/* TLBI_NH_VA with bit 4 of word 1 (reserved) set: nothing issued. */
+	smmu_cmd_tlbi_nh_va(cmds[0].cmd, g->asid, VA_X, true);
+	cmds[0].cmd[1] |= htole64(SMMU_BIT(4));
+	ASSERT_EQ(-EIO, forward(self->iommufd, &self->n, cmds, 1, &done));
+	ASSERT_EQ(0u, done);
+	new_src(_metadata, self, seed_of(_metadata, smmu, 22));
+	ASSERT_EQ(0, edu_to_dev(edu, VA_SRC, 0, PAGE));
+	ASSERT_EQ(0, edu_to_ram(edu, VA_X, 0, PAGE));
+	ASSERT_EQ(-1, first_diff(PG(self->src_ipa), PG(c), PAGE));
+
+	cmds[0].cmd[1] &= ~htole64(SMMU_BIT(4));
+	forward1(_metadata, self->iommufd, &self->n, &cmds[0]);
+	ASSERT_EQ(0, edu_to_ram(edu, VA_X, 0, PAGE));
+	ASSERT_EQ(-1, first_diff(PG(self->src_ipa), PG(d), PAGE));
+}
+
+/*
+ * Commands a guest may not have forwarded: each alone fails with EIO at
+ * index 0. Then the legal forms, and the entry_len/entry_num rules.
+ */
+TEST_F(nested, cmd_allow_list)
+{
+	struct guest *g = &self->n.g;
+	int fd = self->iommufd;
+	struct {
+		const char *what;
+		__u64 w0, w1;
+	} bad[] = {
+		{ "CFGI_STE", SMMU_CMD_CFGI_STE | SMMU_FIELD(SMMU_CMD_0_SID,
+							   VSID_BASE), 0 },
+		{ "CFGI_ALL", SMMU_CMD_CFGI_ALL, 31 },
+		{ "CMD_SYNC", SMMU_CMD_SYNC, 0 },
+		{ "PREFETCH_CFG", SMMU_CMD_PREFETCH_CFG, 0 },
+		{ "TLBI_S12_VMALL", SMMU_CMD_TLBI_S12_VMALL, 0 },
+		{ "TLBI_S2_IPA", SMMU_CMD_TLBI_S2_IPA, GUEST_RAM_IPA },
+		{ "TLBI_EL2_ALL", SMMU_CMD_TLBI_EL2_ALL, 0 },
+		{ "ATC_INV (no ATS)", SMMU_CMD_ATC_INV |
+		  SMMU_FIELD(SMMU_CMD_0_SID, VSID_BASE), 0 },
+		{ "opcode 0xff", 0xff, 0 },
+		{ "TLBI_NH_VA, w1 bit 4", SMMU_CMD_TLBI_NH_VA,
+		  VA_DST | SMMU_BIT(4) },
+		{ "TLBI_NH_VA, w0 bit 9", SMMU_CMD_TLBI_NH_VA | SMMU_BIT(9),
+		  VA_DST },
+		{ "TLBI_NH_ASID, w1 set", SMMU_CMD_TLBI_NH_ASID, 1 },
+		{ "TLBI_NH_ALL, ASID set", SMMU_CMD_TLBI_NH_ALL |
+		  SMMU_FIELD(SMMU_CMD_0_ASID, 1), 0 },
+		{ "CFGI_CD, SSEC", SMMU_CMD_CFGI_CD | SMMU_CMD_0_SSEC, 0 },
+		{ "CFGI_CD, SSID 1 (no SSIDs)", SMMU_CMD_CFGI_CD |
+		  SMMU_FIELD(SMMU_CMD_0_CFGI_SSID, 1), 0 },
+	};
+	vcmd_t cmd;
+	__u32 done;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		__u64 w0 = bad[i].w0;
+
+		/* Give the CFGI_CDs a valid vSID: only the named bit is bad. */
+		if ((w0 & 0xff) == SMMU_CMD_CFGI_CD)
+			w0 |= SMMU_FIELD(SMMU_CMD_0_SID, g->vsid);
+		cmd.cmd[0] = htole64(w0);
+		cmd.cmd[1] = htole64(bad[i].w1);
+		ASSERT_EQ(-EIO, forward(fd, &self->n, &cmd, 1, &done)) {
+			TH_LOG("%s: %s", bad[i].what, strerror(errno));
+		}
+		ASSERT_EQ(0u, done) {
+			TH_LOG("%s", bad[i].what);
+		}
+	}
+
+	/* The legal ones. */
+	smmu_cmd_tlbi_nh_va(cmd.cmd, g->asid, VA_DST, false);
+	forward1(_metadata, fd, &self->n, &cmd);
+	smmu_cmd_op(cmd.cmd, SMMU_CMD_TLBI_NH_VAA);
+	cmd.cmd[1] = htole64(VA_DST);
+	forward1(_metadata, fd, &self->n, &cmd);
+	smmu_cmd_tlbi_nh_asid(cmd.cmd, g->asid);
+	forward1(_metadata, fd, &self->n, &cmd);
+	smmu_cmd_tlbi_nh_all(cmd.cmd);
+	forward1(_metadata, fd, &self->n, &cmd);
+	smmu_cmd_op(cmd.cmd, SMMU_CMD_TLBI_NSNH_ALL);
+	forward1(_metadata, fd, &self->n, &cmd);
+	smmu_cmd_cfgi_cd_all(cmd.cmd, g->vsid);
+	forward1(_metadata, fd, &self->n, &cmd);
+
+	/* entry_num 0 probes the data type: 0, nothing done. */
+	ASSERT_EQ(0, forward(fd, &self->n, NULL, 0, &done));
+	ASSERT_EQ(0u, done);
+}
+
+/*
+ * entry_len, as for every iommufd user struct: shorter than the struct is
+ * EINVAL; longer is fine if the bytes the kernel does not know are zero
+ * (a newer VMM's entries on an older kernel), E2BIG if they are not.
+ */
+TEST_F(nested, invalidate_entry_len)
+{
+	struct guest *g = &self->n.g;
+	int fd = self->iommufd;
+	struct {
+		vcmd_t cmd;
+		__u64 extra[2];
+	} big = {};
+	vcmd_t cmd;
+	__u32 done;
+
+	/* Entries shorter than the struct: EINVAL. */
+	smmu_cmd_tlbi_nh_asid(cmd.cmd, g->asid);
+	done = 1;
+	EXPECT_EQ(-EINVAL, vmm_viommu_invalidate(fd, self->n.viommu_id,
+				VSMMU_INV_DATA,
+				&cmd, sizeof(cmd) - 8, &done));
+	EXPECT_EQ(0u, done);
+	/* Longer entries with zeroes after the struct: fine... */
+	smmu_cmd_tlbi_nh_asid(big.cmd.cmd, g->asid);
+	done = 1;
+	EXPECT_EQ(0, vmm_viommu_invalidate(fd, self->n.viommu_id,
+				VSMMU_INV_DATA,
+				&big, sizeof(big), &done));
+	EXPECT_EQ(1u, done);
+	/* ...with anything else there: E2BIG. */
+	big.extra[1] = 1;
+	done = 1;
+	EXPECT_EQ(-E2BIG, vmm_viommu_invalidate(fd, self->n.viommu_id,
+				VSMMU_INV_DATA,
+				&big, sizeof(big), &done));
+	EXPECT_EQ(0u, done);
+}
+
+/*
+ * Commands naming a vSID: the kernel finds the physical SID through
+ * SET_DEV_ID; a vSID no device has on this vIOMMU fails that entry (EIO,
+ * entry_num = its index), whatever comes after it.
+ */
+TEST_F(nested, unknown_vsid)
+{
+	struct guest *g = &self->n.g;
+	vcmd_t cmds[3];
+	__u32 done;
+
+	smmu_cmd_cfgi_cd(cmds[0].cmd, g->vsid, 0, true);
+	smmu_cmd_cfgi_cd(cmds[1].cmd, g->vsid + 0x1000, 0, true);
+	smmu_cmd_cfgi_cd(cmds[2].cmd, g->vsid, 0, true);
+	ASSERT_EQ(-EIO, forward(self->iommufd, &self->n, cmds, 3, &done));
+	ASSERT_EQ(1u, done);
+	smmu_cmd_cfgi_cd_all(cmds[0].cmd, 0xffffffffu);
+	ASSERT_EQ(-EIO, forward(self->iommufd, &self->n, cmds, 1, &done));
+	ASSERT_EQ(0u, done);
+	/* The physical SID is not a vSID either (unless they are equal). */
+	smmu_cmd_cfgi_cd_all(cmds[0].cmd, 0);
+	ASSERT_EQ(-EIO, forward(self->iommufd, &self->n, cmds, 1, &done));
+	ASSERT_EQ(0u, done);
+	/* The real one still works. */
+	smmu_cmd_cfgi_cd_all(cmds[0].cmd, g->vsid);
+	forward1(_metadata, self->iommufd, &self->n, &cmds[0]);
+}
+
+/*
+ * The vSTE allow-list: only the guest's stage-1 fields, and configs the
+ * guest may pick. Each bad one fails IOMMU_HWPT_ALLOC with EIO.
+ */
+TEST_F(nested, vste_allow_list)
+{
+	struct nest *n = &self->n;
+	__u64 good0, good1;
+	struct {
+		const char *what;
+		__u64 set0, set1, clear0;
+	} bad[] = {
+		{ "Config S2 only", SMMU_FIELD(SMMU_STE_0_CFG, 6), 0,
+		  SMMU_STE_0_CFG },
+		{ "Config nested", SMMU_FIELD(SMMU_STE_0_CFG, 7), 0,
+		  SMMU_STE_0_CFG },
+		{ "Config reserved 1", SMMU_FIELD(SMMU_STE_0_CFG, 1), 0,
+		  SMMU_STE_0_CFG },
+		{ "word 0 bit 55 (reserved)", SMMU_BIT(55), 0, 0 },
+		{ "S1CDMax 1 (no SSIDs)", SMMU_FIELD(SMMU_STE_0_S1CDMAX, 1),
+		  0, 0 },
+		{ "STRW", 0, SMMU_FIELD(SMMU_STE_1_STRW, 2), 0 },
+		{ "SHCFG", 0, SMMU_FIELD(SMMU_STE_1_SHCFG, 1), 0 },
+		{ "EATS split-stage", 0, SMMU_FIELD(SMMU_STE_1_EATS, 2), 0 },
+		{ "DRE (word 1 bit 12)", 0, SMMU_BIT(12), 0 },
+	};
+	struct vste vste;
+	__u32 id;
+	size_t i;
+
+	vste_of(&n->g, &vste);
+	good0 = le64toh(vste.ste[0]);
+	good1 = le64toh(vste.ste[1]);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		vste.ste[0] = htole64((good0 & ~bad[i].clear0) | bad[i].set0);
+		vste.ste[1] = htole64(good1 | bad[i].set1);
+		id = 0;
+		ASSERT_EQ(-EIO, vmm_hwpt_alloc(self->iommufd, n->vd.dev.dev_id,
+					       n->viommu_id, 0,
+					       VSMMU_HWPT_DATA,
+					       &vste, sizeof(vste), &id)) {
+			TH_LOG("%s: %s", bad[i].what, strerror(errno));
+		}
+	}
+	/* V = 0 with junk in the rest: fine, it aborts. */
+	vste.ste[0] = htole64(good0 & ~SMMU_STE_0_V);
+	vste.ste[1] = htole64(good1 | SMMU_FIELD(SMMU_STE_1_STRW, 2));
+	ASSERT_EQ(0, vmm_hwpt_alloc(self->iommufd, n->vd.dev.dev_id,
+				    n->viommu_id, 0, VSMMU_HWPT_DATA,
+				    &vste, sizeof(vste), &id));
+	ASSERT_EQ(0, vmm_destroy(self->iommufd, id));
+}
+
+/*
+ * The guest's other STE configs, seen by DMA: bypass is stage 2 only (the
+ * device's addresses are IPAs), abort stops everything, and switching
+ * back to stage 1 works again (each switch is an STE change the kernel
+ * invalidates itself).
+ */
+TEST_F(nested, vste_bypass_and_abort)
+{
+	struct nest *n = &self->n;
+	struct edu *edu = &n->vd.edu;
+	struct vste vste;
+	__u32 bypass, abort_id;
+
+	smmu_ste_cfg(vste.ste, SMMU_STE_0_CFG_BYPASS);
+	ASSERT_EQ(0, vmm_hwpt_alloc(self->iommufd, n->vd.dev.dev_id,
+				    n->viommu_id, 0, VSMMU_HWPT_DATA,
+				    &vste, sizeof(vste), &bypass));
+	smmu_ste_cfg(vste.ste, SMMU_STE_0_CFG_ABORT);
+	ASSERT_EQ(0, vmm_hwpt_alloc(self->iommufd, n->vd.dev.dev_id,
+				    n->viommu_id, 0, VSMMU_HWPT_DATA,
+				    &vste, sizeof(vste), &abort_id));
+
+	/* Stage 1 first, so that its translations are cached. */
+	dma_copy(_metadata, edu, VA_SRC, VA_DST, PAGE);
+
+	/* Bypass: IPAs work, VAs do not. */
+	ASSERT_EQ(0, vmm_dev_attach(&n->vd.dev, bypass, NULL));
+	new_src(_metadata, self, seed_of(_metadata, n->vd.smmu, 23));
+	memcpy(self->snap, self->ram_hva, GUEST_RAM_SIZE);
+	dma_may_fault(_metadata, edu, VA_SRC, PAGE, false);
+	dma_may_fault(_metadata, edu, VA_DST, PAGE, true);
+	ASSERT_EQ(-1, first_diff(self->snap, self->ram_hva, GUEST_RAM_SIZE));
+	dma_copy(_metadata, edu, self->src_ipa, self->dst_ipa, PAGE);
+	ASSERT_EQ(-1, first_diff(PG(self->src_ipa), PG(self->dst_ipa), PAGE));
+	/* Load the device with data that is nowhere in guest RAM... */
+	new_src(_metadata, self, seed_of(_metadata, n->vd.smmu, 24));
+	ASSERT_EQ(0, edu_to_dev(edu, self->src_ipa, 0, PAGE));
+	fill(PG(self->src_ipa), PAGE, seed_of(_metadata, n->vd.smmu, 26));
+
+	/* ...abort: it writes nothing anywhere. */
+	ASSERT_EQ(0, vmm_dev_attach(&n->vd.dev, abort_id, NULL));
+	memcpy(self->snap, self->ram_hva, GUEST_RAM_SIZE);
+	dma_may_fault(_metadata, edu, self->dst_ipa, PAGE, true);
+	dma_may_fault(_metadata, edu, VA_DST, PAGE, true);
+	ASSERT_EQ(-1, first_diff(self->snap, self->ram_hva, GUEST_RAM_SIZE));
+
+	/* Stage 1 again. */
+	ASSERT_EQ(0, vmm_dev_attach(&n->vd.dev, n->nested_id, NULL));
+	dma_copy(_metadata, edu, VA_SRC, VA_DST, PAGE);
+	ASSERT_EQ(-1, first_diff(PG(self->src_ipa), PG(self->dst_ipa), PAGE));
+	ASSERT_EQ(-EBUSY, vmm_destroy(self->iommufd, n->nested_id));
+	ASSERT_EQ(0, vmm_destroy(self->iommufd, bypass));
+	ASSERT_EQ(0, vmm_destroy(self->iommufd, abort_id));
+}
+
+/* ---- the whole platform: one VM, both SMMUs ------------------------- */
+
+/* One VM (iommufd) with its RAM in one IOAS, both edus bound to it. */
+struct vm {
+	int iommufd;
+	__u32 ioas_id;
+	__u8 *ram_hva;
+	struct smmu_guest_ram ram;
+};
+
+static void vm_setup(struct __test_metadata *_metadata, struct vm *vm)
+{
+	vm->iommufd = vmm_iommufd_open();
+	ASSERT_LE(0, vm->iommufd);
+	ASSERT_EQ(0, vmm_ioas_alloc(vm->iommufd, &vm->ioas_id));
+	vm->ram_hva = alloc_buf(GUEST_RAM_SIZE);
+	ASSERT_NE(NULL, vm->ram_hva);
+	ASSERT_EQ(0, vmm_ioas_map(vm->iommufd, vm->ioas_id, vm->ram_hva,
+				  GUEST_RAM_SIZE, GUEST_RAM_IPA, RW));
+	smmu_ram_init(&vm->ram, vm->ram_hva, GUEST_RAM_IPA, GUEST_RAM_SIZE);
+}
+
+/*
+ * A vIOMMU is a slice of one physical SMMU: a device behind the other
+ * SMMU cannot get a vSID on it (EINVAL), nor can a vIOMMU be built on the
+ * other SMMU's parent, nor a nested HWPT for the other's device. The vSID
+ * namespaces are per vIOMMU: the same vSID on both is fine.
+ */
+TEST(cross_smmu_dev_id)
+{
+	struct vm vm;
+	struct vm_dev vd[2] = {};
+	__u32 parent[2], viommu[2], dev[2], id;
+	struct vste vste;
+	int i, fd;
+
+	vm_setup(_metadata, &vm);
+	fd = vm.iommufd;
+	for (i = 0; i < 2; i++) {
+		vm_dev_bind(_metadata, &vd[i], i, fd);
+		dev[i] = vd[i].dev.dev_id;
+		ASSERT_EQ(0, vmm_hwpt_alloc(fd, dev[i], vm.ioas_id,
+					    IOMMU_HWPT_ALLOC_NEST_PARENT,
+					    IOMMU_HWPT_DATA_NONE, NULL, 0,
+					    &parent[i]));
+	}
+	/* A parent of the other SMMU: EINVAL. */
+	ASSERT_EQ(-EINVAL, vmm_viommu_alloc(fd, dev[0], parent[1],
+					    IOMMU_VIOMMU_TYPE_ARM_SMMUV3,
+					    NULL, 0, &id));
+	ASSERT_EQ(-EINVAL, vmm_viommu_alloc(fd, dev[1], parent[0],
+					    IOMMU_VIOMMU_TYPE_ARM_SMMUV3,
+					    NULL, 0, &id));
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, vmm_viommu_alloc(fd, dev[i], parent[i],
+					      IOMMU_VIOMMU_TYPE_ARM_SMMUV3,
+					      NULL, 0, &viommu[i]));
+	ASSERT_NE(viommu[0], viommu[1]);
+
+	/* The point of the design: no vSID across SMMUs. */
+	ASSERT_EQ(-EINVAL, vmm_viommu_set_dev_id(fd, viommu[0], dev[1],
+						 VSID_BASE + 1));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-EINVAL, vmm_viommu_set_dev_id(fd, viommu[1], dev[0],
+						 VSID_BASE));
+	ASSERT_EQ(EINVAL, errno);
+	/* Nor a nested HWPT of one SMMU for the other's device. */
+	smmu_ste_cfg(vste.ste, SMMU_STE_0_CFG_ABORT);
+	ASSERT_EQ(-EINVAL, vmm_hwpt_alloc(fd, dev[1], viommu[0], 0,
+					  VSMMU_HWPT_DATA, &vste,
+					  sizeof(vste), &id));
+
+	/* Each on its own: fine, even with the same vSID. */
+	ASSERT_EQ(0, vmm_viommu_set_dev_id(fd, viommu[0], dev[0], VSID_BASE));
+	ASSERT_EQ(0, vmm_viommu_set_dev_id(fd, viommu[1], dev[1], VSID_BASE));
+	/* A device has one vSID at a time, on any vIOMMU. */
+	ASSERT_EQ(-EEXIST, vmm_viommu_set_dev_id(fd, viommu[0], dev[0],
+						 VSID_BASE + 2));
+
+	/* Closing the cdevs drops the vSIDs: the vIOMMUs can go. */
+	ASSERT_EQ(-EBUSY, vmm_destroy(fd, viommu[0]));
+	for (i = 0; i < 2; i++)
+		vm_dev_teardown(&vd[i]);
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, vmm_destroy(fd, viommu[i]));
+		ASSERT_EQ(0, vmm_destroy(fd, parent[i]));
+	}
+	close(fd);
+}
+
+/*
+ * One VM, two vSMMUs (one per physical SMMU, each its own vIOMMU, parent,
+ * CD and stage-1 tables, all in the same guest RAM), both devices doing
+ * nested DMA at once: each lands in its own pages. Then both remap; an
+ * invalidation on one vIOMMU reaches only its SMMU: that device sees the
+ * new page, the other the old one until its own vIOMMU is told. A vSID of
+ * one vIOMMU means nothing on the other (EIO).
+ */
+TEST(two_viommus_dma)
+{
+	struct vm vm;
+	struct nest n[2] = {};
+	__u64 src[2], dst[2], dst2[2];
+	vcmd_t cmd;
+	__u32 done;
+	int i, fd;
+
+	vm_setup(_metadata, &vm);
+	fd = vm.iommufd;
+	for (i = 0; i < 2; i++) {
+		struct guest *g = &n[i].g;
+
+		nest_setup(_metadata, &n[i], i, fd, vm.ioas_id, &vm.ram,
+			   VSID_BASE + i);
+		src[i] = guest_page(_metadata, &vm.ram,
+				    seed_of(_metadata, i, 30));
+		dst[i] = guest_page(_metadata, &vm.ram,
+				    seed_of(_metadata, i, 31));
+		dst2[i] = guest_page(_metadata, &vm.ram,
+				     seed_of(_metadata, i, 32));
+		/* The same VAs in both address spaces, other pages. */
+		ASSERT_EQ(0, smmu_s1_map(&g->s1, VA_SRC, src[i],
+					 SMMU_PROT_READ));
+		ASSERT_EQ(0, smmu_s1_map(&g->s1, VA_DST, dst[i],
+					 SMMU_PROT_READ | SMMU_PROT_WRITE));
+	}
+	ASSERT_NE(n[0].viommu_id, n[1].viommu_id);
+
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, edu_dma_start(&n[i].vd.edu, VA_SRC, 0, PAGE,
+					   false));
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, edu_dma_wait(&n[i].vd.edu, EDU_DMA_TIMEOUT_MS));
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, edu_dma_start(&n[i].vd.edu, VA_DST, 0, PAGE,
+					   true));
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, edu_dma_wait(&n[i].vd.edu, EDU_DMA_TIMEOUT_MS));
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(-1, first_diff(hva(&vm.ram, src[i]),
+					 hva(&vm.ram, dst[i]), PAGE)) {
+			TH_LOG("device %s", n[i].vd.dev.pci.bdf);
+		}
+	}
+
+	/* Both guests move VA_DST; only vIOMMU 0 is told. */
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, smmu_s1_map(&n[i].g.s1, VA_DST, dst2[i],
+					 SMMU_PROT_READ | SMMU_PROT_WRITE));
+	smmu_cmd_tlbi_nh_va(cmd.cmd, n[0].g.asid, VA_DST, true);
+	forward1(_metadata, fd, &n[0], &cmd);
+	for (i = 0; i < 2; i++) {
+		fill(hva(&vm.ram, src[i]), PAGE, seed_of(_metadata, i, 33));
+		dma_copy(_metadata, &n[i].vd.edu, VA_SRC, VA_DST, PAGE);
+	}
+	ASSERT_EQ(-1, first_diff(hva(&vm.ram, src[0]),
+				 hva(&vm.ram, dst2[0]), PAGE));
+	ASSERT_EQ(-1, first_diff(hva(&vm.ram, src[1]),
+				 hva(&vm.ram, dst[1]), PAGE)) {
+		TH_LOG("SMMU 1 dropped its entry on vIOMMU 0's TLBI");
+	}
+	/* vIOMMU 1's vSID names nothing on vIOMMU 0. */
+	smmu_cmd_cfgi_cd(cmd.cmd, VSID_BASE + 1, 0, true);
+	ASSERT_EQ(-EIO, forward(fd, &n[0], &cmd, 1, &done));
+	ASSERT_EQ(0u, done);
+	/* Now vIOMMU 1. */
+	smmu_cmd_tlbi_nh_va(cmd.cmd, n[1].g.asid, VA_DST, true);
+	forward1(_metadata, fd, &n[1], &cmd);
+	fill(hva(&vm.ram, src[1]), PAGE, seed_of(_metadata, 1, 34));
+	dma_copy(_metadata, &n[1].vd.edu, VA_SRC, VA_DST, PAGE);
+	ASSERT_EQ(-1, first_diff(hva(&vm.ram, src[1]),
+				 hva(&vm.ram, dst2[1]), PAGE));
+
+	for (i = 0; i < 2; i++)
+		vm_dev_teardown(&n[i].vd);
+	close(fd);
+}
+
+TEST_HARNESS_MAIN
+
+#endif /* VMM_HAVE_VIOMMU */

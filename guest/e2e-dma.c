@@ -30,6 +30,7 @@
 #include <kselftest_harness.h>
 
 #include "edu.h"
+#include "pattern.h"
 #include "vmm.h"
 
 #define PAGE		4096ul
@@ -62,53 +63,11 @@ static __u32 run_seed;
 /* One seed per test process (each test forks), logged for reproduction. */
 static __u32 seed_of(struct __test_metadata *_metadata, int smmu, __u32 tag)
 {
-	struct timespec ts;
-	__u32 s;
-
 	if (!run_seed) {
-		clock_gettime(CLOCK_REALTIME, &ts);
-		run_seed = (__u32)ts.tv_nsec ^ (__u32)ts.tv_sec * 2654435761u ^
-			   (__u32)getpid() << 16;
-		run_seed |= 1;
+		run_seed = pattern_run_seed();
 		TH_LOG("pattern seed 0x%08x", run_seed);
 	}
-	s = run_seed ^ (smmu + 1) * 0x9e3779b9u ^ tag * 0x85ebca6bu;
-	return s ? s : 0x1badcafe;
-}
-
-/* xorshift32: a byte stream that differs with every seed. */
-static void fill(void *buf, size_t len, __u32 seed)
-{
-	__u8 *p = buf;
-	__u32 x = seed ? seed : 1;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		x ^= x << 13;
-		x ^= x >> 17;
-		x ^= x << 5;
-		p[i] = x >> 24;
-	}
-}
-
-/* First offset where @a and @b differ, -1 if they are equal. */
-static long first_diff(const void *a, const void *b, size_t len)
-{
-	const __u8 *x = a, *y = b;
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (x[i] != y[i])
-			return i;
-	return -1;
-}
-
-static void *alloc_buf(size_t len)
-{
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	return p == MAP_FAILED ? NULL : p;
+	return pattern_seed(run_seed, smmu, tag);
 }
 
 /* ---- a device set up the way a VMM does ----------------------------- */
@@ -223,14 +182,14 @@ FIXTURE_SETUP(edu)
 	ASSERT_NE(0u, self->hwpt_id);
 	ASSERT_NE(self->ioas_id, self->hwpt_id);
 
-	self->src = alloc_buf(BUF_LEN);
-	self->dst = alloc_buf(BUF_LEN);
-	self->copy = alloc_buf(BUF_LEN);
+	self->src = pattern_alloc(BUF_LEN);
+	self->dst = pattern_alloc(BUF_LEN);
+	self->copy = pattern_alloc(BUF_LEN);
 	ASSERT_NE(NULL, self->src);
 	ASSERT_NE(NULL, self->dst);
 	ASSERT_NE(NULL, self->copy);
-	fill(self->src, BUF_LEN, seed_of(_metadata, variant->smmu, 1));
-	fill(self->dst, BUF_LEN, seed_of(_metadata, variant->smmu, 2));
+	pattern_fill(self->src, BUF_LEN, seed_of(_metadata, variant->smmu, 1));
+	pattern_fill(self->dst, BUF_LEN, seed_of(_metadata, variant->smmu, 2));
 	/* The device reads src and writes dst. */
 	ASSERT_EQ(0, vmm_ioas_map(self->iommufd, self->ioas_id, self->src,
 				  BUF_LEN, IOVA_SRC, IOMMU_IOAS_MAP_READABLE));
@@ -253,16 +212,16 @@ TEST_F(edu, dma_round_trip)
 	long d;
 
 	memcpy(self->copy, self->dst, BUF_LEN);
-	ASSERT_NE(-1, first_diff(self->src, self->dst, EDU_BUF_SIZE));
+	ASSERT_NE(-1, pattern_diff(self->src, self->dst, EDU_BUF_SIZE));
 	ASSERT_EQ(0, edu_to_dev(edu, IOVA_SRC, 0, EDU_BUF_SIZE));
 	ASSERT_EQ(0, edu_to_ram(edu, IOVA_DST, 0, EDU_BUF_SIZE));
-	d = first_diff(self->src, self->dst, EDU_BUF_SIZE);
+	d = pattern_diff(self->src, self->dst, EDU_BUF_SIZE);
 	ASSERT_EQ(-1, d) {
 		TH_LOG("%s: byte %ld: 0x%02x, sent 0x%02x",
 		       self->vd.dev.pci.bdf, d, self->dst[d], self->src[d]);
 	}
 	/* Exactly 4 KiB moved: the rest of dst is untouched. */
-	ASSERT_EQ(-1, first_diff(self->copy + EDU_BUF_SIZE,
+	ASSERT_EQ(-1, pattern_diff(self->copy + EDU_BUF_SIZE,
 				 self->dst + EDU_BUF_SIZE,
 				 BUF_LEN - EDU_BUF_SIZE));
 }
@@ -283,7 +242,7 @@ TEST_F(edu, dma_unaligned_cross_page)
 	ASSERT_EQ(0, edu_to_ram(edu, IOVA_DST + t, dev_off, len));
 	/* What the copy should look like now. */
 	memcpy(self->copy + t, self->src + s, len);
-	ASSERT_EQ(-1, first_diff(self->copy, self->dst, BUF_LEN));
+	ASSERT_EQ(-1, pattern_diff(self->copy, self->dst, BUF_LEN));
 }
 
 /* A DMA write to an IOVA that is not mapped lands nowhere we can see. */
@@ -296,10 +255,10 @@ TEST_F(edu, unmapped_write_blocked)
 	/* Right past the end of the dst mapping, and at IOVA 0. */
 	dma_may_fault(_metadata, edu, IOVA_HOLE, 0, EDU_BUF_SIZE, true);
 	dma_may_fault(_metadata, edu, 0, 0, EDU_BUF_SIZE, true);
-	ASSERT_EQ(-1, first_diff(self->copy, self->dst, BUF_LEN));
+	ASSERT_EQ(-1, pattern_diff(self->copy, self->dst, BUF_LEN));
 	/* The fault did not wedge the device or the SMMU. */
 	ASSERT_EQ(0, edu_to_ram(edu, IOVA_DST, 0, EDU_BUF_SIZE));
-	ASSERT_EQ(-1, first_diff(self->src, self->dst, EDU_BUF_SIZE));
+	ASSERT_EQ(-1, pattern_diff(self->src, self->dst, EDU_BUF_SIZE));
 }
 
 /*
@@ -310,12 +269,12 @@ TEST_F(edu, unmapped_write_blocked)
 TEST_F(edu, unmapped_read_blocked)
 {
 	struct edu *edu = &self->vd.edu;
-	__u8 *q = alloc_buf(EDU_BUF_SIZE), *zero = alloc_buf(EDU_BUF_SIZE);
+	__u8 *q = pattern_alloc(EDU_BUF_SIZE), *zero = pattern_alloc(EDU_BUF_SIZE);
 
 	ASSERT_NE(NULL, q);
 	ASSERT_NE(NULL, zero);
 	/* Load the device with q, which is then mapped no more. */
-	fill(q, EDU_BUF_SIZE, seed_of(_metadata, self->vd.smmu, 8));
+	pattern_fill(q, EDU_BUF_SIZE, seed_of(_metadata, self->vd.smmu, 8));
 	ASSERT_EQ(0, vmm_ioas_map(self->iommufd, self->ioas_id, q,
 				  EDU_BUF_SIZE, IOVA_LATE,
 				  IOMMU_IOAS_MAP_READABLE));
@@ -328,35 +287,35 @@ TEST_F(edu, unmapped_read_blocked)
 	/* What does the device hold now? */
 	memcpy(self->copy, self->dst, BUF_LEN);
 	ASSERT_EQ(0, edu_to_ram(edu, IOVA_DST, 0, EDU_BUF_SIZE));
-	if (first_diff(self->dst, zero, EDU_BUF_SIZE) == -1)
+	if (pattern_diff(self->dst, zero, EDU_BUF_SIZE) == -1)
 		TH_LOG("faulting read filled the device buffer with zeros");
-	else if (first_diff(self->dst, q, EDU_BUF_SIZE) == -1)
+	else if (pattern_diff(self->dst, q, EDU_BUF_SIZE) == -1)
 		TH_LOG("faulting read left the device buffer as it was");
 	else
 		TH_LOG("faulting read left other data in the device buffer");
-	ASSERT_NE(-1, first_diff(self->dst, self->copy, EDU_BUF_SIZE));
-	ASSERT_NE(-1, first_diff(self->dst, self->src, EDU_BUF_SIZE));
+	ASSERT_NE(-1, pattern_diff(self->dst, self->copy, EDU_BUF_SIZE));
+	ASSERT_NE(-1, pattern_diff(self->dst, self->src, EDU_BUF_SIZE));
 }
 
 /* The IOMMU enforces the mapping's permissions: no DMA write to R/O. */
 TEST_F(edu, read_only_mapping)
 {
 	struct edu *edu = &self->vd.edu;
-	__u8 *ro = alloc_buf(PAGE);
+	__u8 *ro = pattern_alloc(PAGE);
 
 	ASSERT_NE(NULL, ro);
-	fill(ro, PAGE, seed_of(_metadata, self->vd.smmu, 3));
+	pattern_fill(ro, PAGE, seed_of(_metadata, self->vd.smmu, 3));
 	ASSERT_EQ(0, vmm_ioas_map(self->iommufd, self->ioas_id, ro, PAGE,
 				  IOVA_RO, IOMMU_IOAS_MAP_READABLE));
 	/* Reading it works... */
 	ASSERT_EQ(0, edu_to_dev(edu, IOVA_RO, 0, PAGE));
 	ASSERT_EQ(0, edu_to_ram(edu, IOVA_DST, 0, PAGE));
-	ASSERT_EQ(-1, first_diff(ro, self->dst, PAGE));
+	ASSERT_EQ(-1, pattern_diff(ro, self->dst, PAGE));
 	/* ...writing it does not. */
 	memcpy(self->copy, ro, PAGE);
 	ASSERT_EQ(0, edu_to_dev(edu, IOVA_SRC, 0, PAGE));
 	dma_may_fault(_metadata, edu, IOVA_RO, 0, PAGE, true);
-	ASSERT_EQ(-1, first_diff(self->copy, ro, PAGE));
+	ASSERT_EQ(-1, pattern_diff(self->copy, ro, PAGE));
 }
 
 /*
@@ -369,8 +328,8 @@ TEST_F(edu, read_only_mapping)
 TEST_F(edu, unmap_invalidates)
 {
 	struct edu *edu = &self->vd.edu;
-	__u8 *a = alloc_buf(PAGE), *b = alloc_buf(PAGE);
-	__u8 *a0 = alloc_buf(PAGE), *b0 = alloc_buf(PAGE);
+	__u8 *a = pattern_alloc(PAGE), *b = pattern_alloc(PAGE);
+	__u8 *a0 = pattern_alloc(PAGE), *b0 = pattern_alloc(PAGE);
 	__u64 unmapped = 0;
 	int smmu = self->vd.smmu;
 
@@ -378,18 +337,18 @@ TEST_F(edu, unmap_invalidates)
 	ASSERT_NE(NULL, b);
 	ASSERT_NE(NULL, a0);
 	ASSERT_NE(NULL, b0);
-	fill(a, PAGE, seed_of(_metadata, smmu, 4));
-	fill(b, PAGE, seed_of(_metadata, smmu, 5));
+	pattern_fill(a, PAGE, seed_of(_metadata, smmu, 4));
+	pattern_fill(b, PAGE, seed_of(_metadata, smmu, 5));
 
 	/* 1. X -> a: the device reads a, then writes src's data into a. */
 	ASSERT_EQ(0, vmm_ioas_map(self->iommufd, self->ioas_id, a, PAGE,
 				  IOVA_X, RW));
 	ASSERT_EQ(0, edu_to_dev(edu, IOVA_X, 0, PAGE));
 	ASSERT_EQ(0, edu_to_ram(edu, IOVA_DST, 0, PAGE));
-	ASSERT_EQ(-1, first_diff(a, self->dst, PAGE));
+	ASSERT_EQ(-1, pattern_diff(a, self->dst, PAGE));
 	ASSERT_EQ(0, edu_to_dev(edu, IOVA_SRC, 0, PAGE));
 	ASSERT_EQ(0, edu_to_ram(edu, IOVA_X, 0, PAGE));
-	ASSERT_EQ(-1, first_diff(self->src, a, PAGE));
+	ASSERT_EQ(-1, pattern_diff(self->src, a, PAGE));
 
 	/* 2. Unmap X, map b at X: reads see b, writes land in b only. */
 	ASSERT_EQ(0, vmm_ioas_unmap(self->iommufd, self->ioas_id, IOVA_X, PAGE,
@@ -399,18 +358,18 @@ TEST_F(edu, unmap_invalidates)
 				  IOVA_X, RW));
 	ASSERT_EQ(0, edu_to_dev(edu, IOVA_X, 0, PAGE));
 	ASSERT_EQ(0, edu_to_ram(edu, IOVA_DST, 0, PAGE));
-	ASSERT_EQ(-1, first_diff(b, self->dst, PAGE)) {
-		if (first_diff(a, self->dst, PAGE) == -1)
+	ASSERT_EQ(-1, pattern_diff(b, self->dst, PAGE)) {
+		if (pattern_diff(a, self->dst, PAGE) == -1)
 			TH_LOG("read the old buffer: stale IOTLB entry");
 	}
 	memcpy(a0, a, PAGE);
-	fill(self->copy, PAGE, seed_of(_metadata, smmu, 6));
+	pattern_fill(self->copy, PAGE, seed_of(_metadata, smmu, 6));
 	ASSERT_EQ(0, vmm_ioas_map(self->iommufd, self->ioas_id, self->copy,
 				  PAGE, IOVA_LATE, IOMMU_IOAS_MAP_READABLE));
 	ASSERT_EQ(0, edu_to_dev(edu, IOVA_LATE, 0, PAGE));
 	ASSERT_EQ(0, edu_to_ram(edu, IOVA_X, 0, PAGE));
-	ASSERT_EQ(-1, first_diff(self->copy, b, PAGE));
-	ASSERT_EQ(-1, first_diff(a0, a, PAGE)) {
+	ASSERT_EQ(-1, pattern_diff(self->copy, b, PAGE));
+	ASSERT_EQ(-1, pattern_diff(a0, a, PAGE)) {
 		TH_LOG("wrote the old buffer: stale IOTLB entry");
 	}
 
@@ -421,8 +380,8 @@ TEST_F(edu, unmap_invalidates)
 	memcpy(b0, b, PAGE);
 	ASSERT_EQ(0, edu_to_dev(edu, IOVA_SRC + PAGE, 0, PAGE));
 	dma_may_fault(_metadata, edu, IOVA_X, 0, PAGE, true);
-	ASSERT_EQ(-1, first_diff(a0, a, PAGE));
-	ASSERT_EQ(-1, first_diff(b0, b, PAGE));
+	ASSERT_EQ(-1, pattern_diff(a0, a, PAGE));
+	ASSERT_EQ(-1, pattern_diff(b0, b, PAGE));
 }
 
 /* A detached device is blocked; attaching again restores DMA. */
@@ -435,12 +394,12 @@ TEST_F(edu, detach_blocks_dma)
 	ASSERT_EQ(0, vmm_dev_detach(&self->vd.dev));
 	memcpy(self->copy, self->dst, BUF_LEN);
 	dma_may_fault(_metadata, edu, IOVA_DST, 0, EDU_BUF_SIZE, true);
-	ASSERT_EQ(-1, first_diff(self->copy, self->dst, BUF_LEN));
+	ASSERT_EQ(-1, pattern_diff(self->copy, self->dst, BUF_LEN));
 
 	ASSERT_EQ(0, vmm_dev_attach(&self->vd.dev, self->ioas_id, &hwpt));
 	ASSERT_NE(0u, hwpt);
 	ASSERT_EQ(0, edu_to_ram(edu, IOVA_DST, 0, EDU_BUF_SIZE));
-	ASSERT_EQ(-1, first_diff(self->src, self->dst, EDU_BUF_SIZE));
+	ASSERT_EQ(-1, pattern_diff(self->src, self->dst, EDU_BUF_SIZE));
 }
 
 /* Bus master off: the device cannot DMA even though it is attached. */
@@ -456,12 +415,12 @@ TEST_F(edu, bus_master_gates_dma)
 	ASSERT_EQ(0, cmd & PCI_COMMAND_MASTER);
 	memcpy(self->copy, self->dst, BUF_LEN);
 	dma_may_fault(_metadata, edu, IOVA_DST, 0, EDU_BUF_SIZE, true);
-	ASSERT_EQ(-1, first_diff(self->copy, self->dst, BUF_LEN));
+	ASSERT_EQ(-1, pattern_diff(self->copy, self->dst, BUF_LEN));
 
 	ASSERT_EQ(0, vmm_dev_set_command(&self->vd.dev, PCI_COMMAND_MASTER,
 					 0));
 	ASSERT_EQ(0, edu_to_ram(edu, IOVA_DST, 0, EDU_BUF_SIZE));
-	ASSERT_EQ(-1, first_diff(self->src, self->dst, EDU_BUF_SIZE));
+	ASSERT_EQ(-1, pattern_diff(self->src, self->dst, EDU_BUF_SIZE));
 }
 
 /*
@@ -473,7 +432,7 @@ TEST_F(edu, explicit_hwpt)
 {
 	struct edu *edu = &self->vd.edu;
 	__u32 hwpt, got, auto_hwpt;
-	__u8 *late = alloc_buf(PAGE);
+	__u8 *late = pattern_alloc(PAGE);
 
 	ASSERT_NE(NULL, late);
 	ASSERT_EQ(0, vmm_hwpt_alloc(self->iommufd, self->vd.dev.dev_id,
@@ -486,12 +445,12 @@ TEST_F(edu, explicit_hwpt)
 	ASSERT_EQ(0, vmm_dev_attach(&self->vd.dev, hwpt, &got));
 	ASSERT_EQ(hwpt, got);
 
-	fill(late, PAGE, seed_of(_metadata, self->vd.smmu, 7));
+	pattern_fill(late, PAGE, seed_of(_metadata, self->vd.smmu, 7));
 	ASSERT_EQ(0, vmm_ioas_map(self->iommufd, self->ioas_id, late, PAGE,
 				  IOVA_LATE, IOMMU_IOAS_MAP_READABLE));
 	ASSERT_EQ(0, edu_to_dev(edu, IOVA_LATE, 0, PAGE));
 	ASSERT_EQ(0, edu_to_ram(edu, IOVA_DST, 0, PAGE));
-	ASSERT_EQ(-1, first_diff(late, self->dst, PAGE));
+	ASSERT_EQ(-1, pattern_diff(late, self->dst, PAGE));
 
 	/* In use: neither the HWPT nor the IOAS under it can go. */
 	ASSERT_EQ(-EBUSY, vmm_destroy(self->iommufd, hwpt));
@@ -504,7 +463,7 @@ TEST_F(edu, explicit_hwpt)
 	ASSERT_EQ(0, vmm_destroy(self->iommufd, hwpt));
 	ASSERT_EQ(-ENOENT, vmm_destroy(self->iommufd, hwpt));
 	ASSERT_EQ(0, edu_to_ram(edu, IOVA_DST + PAGE, 0, PAGE));
-	ASSERT_EQ(-1, first_diff(late, self->dst + PAGE, PAGE));
+	ASSERT_EQ(-1, pattern_diff(late, self->dst + PAGE, PAGE));
 }
 
 /* What the IOAS accepts once the device is attached. */
@@ -598,7 +557,7 @@ FIXTURE_SETUP(uapi)
 	self->iommufd = vmm_iommufd_open();
 	ASSERT_LE(0, self->iommufd);
 	ASSERT_EQ(0, vmm_ioas_alloc(self->iommufd, &self->ioas_id));
-	self->buf = alloc_buf(2 * PAGE);
+	self->buf = pattern_alloc(2 * PAGE);
 	ASSERT_NE(NULL, self->buf);
 }
 
@@ -809,8 +768,8 @@ TEST(two_contexts_concurrent)
 	int fd[2], i;
 	__u32 ioas[2], hwpt[2];
 
-	only0 = alloc_buf(PAGE);
-	copy = alloc_buf(PAGE);
+	only0 = pattern_alloc(PAGE);
+	copy = pattern_alloc(PAGE);
 	ASSERT_NE(NULL, only0);
 	ASSERT_NE(NULL, copy);
 	for (i = 0; i < 2; i++) {
@@ -818,18 +777,18 @@ TEST(two_contexts_concurrent)
 		ASSERT_LE(0, fd[i]);
 		ASSERT_EQ(0, vmm_ioas_alloc(fd[i], &ioas[i]));
 		vm_dev_setup(_metadata, &vd[i], i, fd[i], ioas[i], &hwpt[i]);
-		src[i] = alloc_buf(EDU_BUF_SIZE);
-		dst[i] = alloc_buf(EDU_BUF_SIZE);
+		src[i] = pattern_alloc(EDU_BUF_SIZE);
+		dst[i] = pattern_alloc(EDU_BUF_SIZE);
 		ASSERT_NE(NULL, src[i]);
 		ASSERT_NE(NULL, dst[i]);
-		fill(src[i], EDU_BUF_SIZE, seed_of(_metadata, i, 10));
-		fill(dst[i], EDU_BUF_SIZE, seed_of(_metadata, i, 11));
+		pattern_fill(src[i], EDU_BUF_SIZE, seed_of(_metadata, i, 10));
+		pattern_fill(dst[i], EDU_BUF_SIZE, seed_of(_metadata, i, 11));
 		ASSERT_EQ(0, vmm_ioas_map(fd[i], ioas[i], src[i], EDU_BUF_SIZE,
 					  IOVA_SRC, IOMMU_IOAS_MAP_READABLE));
 		ASSERT_EQ(0, vmm_ioas_map(fd[i], ioas[i], dst[i], EDU_BUF_SIZE,
 					  IOVA_DST, RW));
 	}
-	ASSERT_NE(-1, first_diff(src[0], src[1], EDU_BUF_SIZE));
+	ASSERT_NE(-1, pattern_diff(src[0], src[1], EDU_BUF_SIZE));
 
 	for (i = 0; i < 2; i++)
 		ASSERT_EQ(0, edu_dma_start(&vd[i].edu, IOVA_SRC, 0,
@@ -842,19 +801,19 @@ TEST(two_contexts_concurrent)
 	for (i = 0; i < 2; i++)
 		ASSERT_EQ(0, edu_dma_wait(&vd[i].edu, EDU_DMA_TIMEOUT_MS));
 	for (i = 0; i < 2; i++)
-		ASSERT_EQ(-1, first_diff(src[i], dst[i], EDU_BUF_SIZE)) {
+		ASSERT_EQ(-1, pattern_diff(src[i], dst[i], EDU_BUF_SIZE)) {
 			TH_LOG("device %s", vd[i].dev.pci.bdf);
 		}
 
 	/* IOVA_X exists in context 0 only: device 1 cannot write it. */
-	fill(only0, PAGE, seed_of(_metadata, 0, 12));
+	pattern_fill(only0, PAGE, seed_of(_metadata, 0, 12));
 	memcpy(copy, only0, PAGE);
 	ASSERT_EQ(0, vmm_ioas_map(fd[0], ioas[0], only0, PAGE, IOVA_X, RW));
 	dma_may_fault(_metadata, &vd[1].edu, IOVA_X, 0, PAGE, true);
-	ASSERT_EQ(-1, first_diff(copy, only0, PAGE));
+	ASSERT_EQ(-1, pattern_diff(copy, only0, PAGE));
 	/* ...while device 0 can. */
 	ASSERT_EQ(0, edu_to_ram(&vd[0].edu, IOVA_X, 0, PAGE));
-	ASSERT_EQ(-1, first_diff(src[0], only0, PAGE));
+	ASSERT_EQ(-1, pattern_diff(src[0], only0, PAGE));
 
 	for (i = 0; i < 2; i++) {
 		vm_dev_teardown(&vd[i]);
@@ -883,18 +842,18 @@ TEST(shared_ioas_two_smmus)
 	ASSERT_NE(hwpt[0], hwpt[1]);
 	ASSERT_NE(vd[0].dev.dev_id, vd[1].dev.dev_id);
 
-	src = alloc_buf(EDU_BUF_SIZE);
-	copy = alloc_buf(EDU_BUF_SIZE);
+	src = pattern_alloc(EDU_BUF_SIZE);
+	copy = pattern_alloc(EDU_BUF_SIZE);
 	ASSERT_NE(NULL, src);
 	ASSERT_NE(NULL, copy);
-	fill(src, EDU_BUF_SIZE, seed_of(_metadata, 0, 20));
+	pattern_fill(src, EDU_BUF_SIZE, seed_of(_metadata, 0, 20));
 	/* Mapped after both attached: reaches both HWPTs. */
 	ASSERT_EQ(0, vmm_ioas_map(fd, ioas, src, EDU_BUF_SIZE, IOVA_SRC,
 				  IOMMU_IOAS_MAP_READABLE));
 	for (i = 0; i < 2; i++) {
-		dst[i] = alloc_buf(EDU_BUF_SIZE);
+		dst[i] = pattern_alloc(EDU_BUF_SIZE);
 		ASSERT_NE(NULL, dst[i]);
-		fill(dst[i], EDU_BUF_SIZE, seed_of(_metadata, i, 21));
+		pattern_fill(dst[i], EDU_BUF_SIZE, seed_of(_metadata, i, 21));
 		ASSERT_EQ(0, vmm_ioas_map(fd, ioas, dst[i], EDU_BUF_SIZE,
 					  IOVA_DST + i * EDU_BUF_SIZE, RW));
 	}
@@ -910,16 +869,16 @@ TEST(shared_ioas_two_smmus)
 	for (i = 0; i < 2; i++)
 		ASSERT_EQ(0, edu_dma_wait(&vd[i].edu, EDU_DMA_TIMEOUT_MS));
 	for (i = 0; i < 2; i++)
-		ASSERT_EQ(-1, first_diff(src, dst[i], EDU_BUF_SIZE));
+		ASSERT_EQ(-1, pattern_diff(src, dst[i], EDU_BUF_SIZE));
 
 	/* Unmap dst 0: device 0 and device 1 both lose it. */
 	ASSERT_EQ(0, vmm_ioas_unmap(fd, ioas, IOVA_DST, EDU_BUF_SIZE, NULL));
-	fill(dst[0], EDU_BUF_SIZE, seed_of(_metadata, 0, 22));
+	pattern_fill(dst[0], EDU_BUF_SIZE, seed_of(_metadata, 0, 22));
 	memcpy(copy, dst[0], EDU_BUF_SIZE);
 	for (i = 0; i < 2; i++)
 		dma_may_fault(_metadata, &vd[i].edu, IOVA_DST, 0,
 			      EDU_BUF_SIZE, true);
-	ASSERT_EQ(-1, first_diff(copy, dst[0], EDU_BUF_SIZE));
+	ASSERT_EQ(-1, pattern_diff(copy, dst[0], EDU_BUF_SIZE));
 
 	for (i = 0; i < 2; i++)
 		vm_dev_teardown(&vd[i]);

@@ -47,6 +47,7 @@
 #include <linux/pci_regs.h>
 
 #include "edu.h"
+#include "pattern.h"
 #include "smmuv3.h"
 #include "vmm.h"
 
@@ -147,55 +148,14 @@ typedef struct {
 
 static __u32 run_seed;
 
+/* One seed per test process (each test forks), logged for reproduction. */
 static __u32 seed_of(struct __test_metadata *_metadata, int smmu, __u32 tag)
 {
-	struct timespec ts;
-	__u32 s;
-
 	if (!run_seed) {
-		clock_gettime(CLOCK_REALTIME, &ts);
-		run_seed = (__u32)ts.tv_nsec ^ (__u32)ts.tv_sec * 2654435761u ^
-			   (__u32)getpid() << 16;
-		run_seed |= 1;
+		run_seed = pattern_run_seed();
 		TH_LOG("pattern seed 0x%08x", run_seed);
 	}
-	s = run_seed ^ (smmu + 1) * 0x9e3779b9u ^ tag * 0x85ebca6bu;
-	return s ? s : 0x1badcafe;
-}
-
-/* xorshift32: a byte stream that differs with every seed. */
-static void fill(void *buf, size_t len, __u32 seed)
-{
-	__u8 *p = buf;
-	__u32 x = seed ? seed : 1;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		x ^= x << 13;
-		x ^= x >> 17;
-		x ^= x << 5;
-		p[i] = x >> 24;
-	}
-}
-
-/* First offset where @a and @b differ, -1 if they are equal. */
-static long first_diff(const void *a, const void *b, size_t len)
-{
-	const __u8 *x = a, *y = b;
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (x[i] != y[i])
-			return i;
-	return -1;
-}
-
-static void *alloc_buf(size_t len)
-{
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	return p == MAP_FAILED ? NULL : p;
+	return pattern_seed(run_seed, smmu, tag);
 }
 
 /* ---- the guest: its vSMMU driver's structures in guest RAM ----------- */
@@ -261,7 +221,7 @@ static __u64 guest_page(struct __test_metadata *_metadata,
 	ASSERT_NE(0ull, ipa) {
 		TH_LOG("guest RAM used up");
 	}
-	fill(hva(ram, ipa), PAGE, seed);
+	pattern_fill(hva(ram, ipa), PAGE, seed);
 	return ipa;
 }
 
@@ -468,8 +428,8 @@ FIXTURE_SETUP(nested)
 	ASSERT_LE(0, self->iommufd);
 	/* The VM's RAM, at its IPA in the IOAS. */
 	ASSERT_EQ(0, vmm_ioas_alloc(self->iommufd, &self->ioas_id));
-	self->ram_hva = alloc_buf(GUEST_RAM_SIZE);
-	self->snap = alloc_buf(GUEST_RAM_SIZE);
+	self->ram_hva = pattern_alloc(GUEST_RAM_SIZE);
+	self->snap = pattern_alloc(GUEST_RAM_SIZE);
 	ASSERT_NE(NULL, self->ram_hva);
 	ASSERT_NE(NULL, self->snap);
 	ASSERT_EQ(0, vmm_ioas_map(self->iommufd, self->ioas_id, self->ram_hva,
@@ -507,7 +467,7 @@ FIXTURE_TEARDOWN(nested)
 static void new_src(struct __test_metadata *_metadata,
 		    FIXTURE_DATA(nested) *self, __u32 seed)
 {
-	fill(PG(self->src_ipa), PAGE, seed);
+	pattern_fill(PG(self->src_ipa), PAGE, seed);
 }
 
 /*
@@ -552,9 +512,9 @@ TEST_F(nested, dma_s1_over_s2)
 	long d;
 
 	memcpy(self->snap, self->ram_hva, GUEST_RAM_SIZE);
-	ASSERT_NE(-1, first_diff(PG(self->src_ipa), PG(self->dst_ipa), PAGE));
+	ASSERT_NE(-1, pattern_diff(PG(self->src_ipa), PG(self->dst_ipa), PAGE));
 	dma_copy(_metadata, edu, VA_SRC, VA_DST, PAGE);
-	d = first_diff(PG(self->src_ipa), PG(self->dst_ipa), PAGE);
+	d = pattern_diff(PG(self->src_ipa), PG(self->dst_ipa), PAGE);
 	ASSERT_EQ(-1, d) {
 		TH_LOG("byte %ld: 0x%02x, sent 0x%02x", d,
 		       PG(self->dst_ipa)[d], PG(self->src_ipa)[d]);
@@ -562,7 +522,7 @@ TEST_F(nested, dma_s1_over_s2)
 	/* Everything else in guest RAM is as it was. */
 	memcpy(self->snap + (self->dst_ipa - GUEST_RAM_IPA),
 	       PG(self->dst_ipa), PAGE);
-	ASSERT_EQ(-1, first_diff(self->snap, self->ram_hva, GUEST_RAM_SIZE));
+	ASSERT_EQ(-1, pattern_diff(self->snap, self->ram_hva, GUEST_RAM_SIZE));
 	/*
 	 * The IPA itself is not a device address: nothing is mapped there.
 	 * (The device holds new data, so a write that reached the page
@@ -572,7 +532,7 @@ TEST_F(nested, dma_s1_over_s2)
 	ASSERT_EQ(0, edu_to_dev(edu, VA_SRC, 0, PAGE));
 	memcpy(self->snap, self->ram_hva, GUEST_RAM_SIZE);
 	dma_may_fault(_metadata, edu, self->dst_ipa, PAGE, true);
-	ASSERT_EQ(-1, first_diff(self->snap, self->ram_hva, GUEST_RAM_SIZE));
+	ASSERT_EQ(-1, pattern_diff(self->snap, self->ram_hva, GUEST_RAM_SIZE));
 }
 
 /*
@@ -586,7 +546,7 @@ TEST_F(nested, dma_cross_page_reversed)
 	struct guest *g = &self->n.g;
 	const __u32 len = 600, off = PAGE - 256;
 	__u64 lo, hi;
-	__u8 *want_lo = alloc_buf(PAGE), *want_hi = alloc_buf(PAGE);
+	__u8 *want_lo = pattern_alloc(PAGE), *want_hi = pattern_alloc(PAGE);
 
 	ASSERT_NE(NULL, want_lo);
 	ASSERT_NE(NULL, want_hi);
@@ -604,8 +564,8 @@ TEST_F(nested, dma_cross_page_reversed)
 	memcpy(want_hi, PG(self->src_ipa) + PAGE - off, len - (PAGE - off));
 
 	dma_copy(_metadata, edu, VA_SRC, VA_X + off, len);
-	ASSERT_EQ(-1, first_diff(want_lo, PG(lo), PAGE));
-	ASSERT_EQ(-1, first_diff(want_hi, PG(hi), PAGE));
+	ASSERT_EQ(-1, pattern_diff(want_lo, PG(lo), PAGE));
+	ASSERT_EQ(-1, pattern_diff(want_hi, PG(hi), PAGE));
 }
 
 /*
@@ -617,13 +577,13 @@ TEST_F(nested, s1_and_s2_faults)
 {
 	struct edu *edu = &self->n.vd.edu;
 	struct guest *g = &self->n.g;
-	__u8 *ro = alloc_buf(PAGE), *ro_copy = alloc_buf(PAGE);
+	__u8 *ro = pattern_alloc(PAGE), *ro_copy = pattern_alloc(PAGE);
 	__u64 ro_page = guest_page(_metadata, &self->ram,
 				   seed_of(_metadata, 0, 5));
 
 	ASSERT_NE(NULL, ro);
 	ASSERT_NE(NULL, ro_copy);
-	fill(ro, PAGE, seed_of(_metadata, 0, 6));
+	pattern_fill(ro, PAGE, seed_of(_metadata, 0, 6));
 	memcpy(ro_copy, ro, PAGE);
 	ASSERT_EQ(0, vmm_ioas_map(self->iommufd, self->ioas_id, ro, PAGE,
 				  IPA_RO, IOMMU_IOAS_MAP_READABLE));
@@ -635,9 +595,9 @@ TEST_F(nested, s1_and_s2_faults)
 
 	/* Reads through both stages work where both allow them. */
 	dma_copy(_metadata, edu, VA_X, VA_DST, PAGE);
-	ASSERT_EQ(-1, first_diff(PG(ro_page), PG(self->dst_ipa), PAGE));
+	ASSERT_EQ(-1, pattern_diff(PG(ro_page), PG(self->dst_ipa), PAGE));
 	dma_copy(_metadata, edu, VA_X + 2 * PAGE, VA_DST, PAGE);
-	ASSERT_EQ(-1, first_diff(ro, PG(self->dst_ipa), PAGE));
+	ASSERT_EQ(-1, pattern_diff(ro, PG(self->dst_ipa), PAGE));
 
 	ASSERT_EQ(0, edu_to_dev(edu, VA_SRC, 0, PAGE));
 	memcpy(self->snap, self->ram_hva, GUEST_RAM_SIZE);
@@ -645,11 +605,11 @@ TEST_F(nested, s1_and_s2_faults)
 	dma_may_fault(_metadata, edu, VA_X, PAGE, true);	/* S1 R/O */
 	dma_may_fault(_metadata, edu, VA_X + PAGE, PAGE, true);	/* S2 */
 	dma_may_fault(_metadata, edu, VA_X + 2 * PAGE, PAGE, true); /* S2 R/O */
-	ASSERT_EQ(-1, first_diff(self->snap, self->ram_hva, GUEST_RAM_SIZE));
-	ASSERT_EQ(-1, first_diff(ro_copy, ro, PAGE));
+	ASSERT_EQ(-1, pattern_diff(self->snap, self->ram_hva, GUEST_RAM_SIZE));
+	ASSERT_EQ(-1, pattern_diff(ro_copy, ro, PAGE));
 	/* The faults did not wedge anything. */
 	dma_copy(_metadata, edu, VA_SRC, VA_DST, PAGE);
-	ASSERT_EQ(-1, first_diff(PG(self->src_ipa), PG(self->dst_ipa), PAGE));
+	ASSERT_EQ(-1, pattern_diff(PG(self->src_ipa), PG(self->dst_ipa), PAGE));
 }
 
 /*
@@ -664,7 +624,7 @@ TEST_F(nested, tlbi_nh_va_after_pte_change)
 	int smmu = self->n.vd.smmu;
 	__u64 a = self->dst_ipa;
 	__u64 b = guest_page(_metadata, &self->ram, seed_of(_metadata, smmu, 7));
-	__u8 *b0 = alloc_buf(PAGE), *a0 = alloc_buf(PAGE);
+	__u8 *b0 = pattern_alloc(PAGE), *a0 = pattern_alloc(PAGE);
 	vcmd_t cmd;
 
 	ASSERT_NE(NULL, a0);
@@ -672,7 +632,7 @@ TEST_F(nested, tlbi_nh_va_after_pte_change)
 	/* 1. VA_DST -> A: the copy lands in A (and the SMMU caches that). */
 	new_src(_metadata, self, seed_of(_metadata, smmu, 8));
 	dma_copy(_metadata, edu, VA_SRC, VA_DST, PAGE);
-	ASSERT_EQ(-1, first_diff(PG(self->src_ipa), PG(a), PAGE));
+	ASSERT_EQ(-1, pattern_diff(PG(self->src_ipa), PG(a), PAGE));
 
 	/* 2. The guest points VA_DST at B, and does not invalidate. */
 	ASSERT_EQ(0, smmu_s1_map(&g->s1, VA_DST, b, SMMU_PROT_READ |
@@ -680,10 +640,10 @@ TEST_F(nested, tlbi_nh_va_after_pte_change)
 	new_src(_metadata, self, seed_of(_metadata, smmu, 9));
 	memcpy(b0, PG(b), PAGE);
 	dma_copy(_metadata, edu, VA_SRC, VA_DST, PAGE);
-	ASSERT_EQ(-1, first_diff(b0, PG(b), PAGE)) {
+	ASSERT_EQ(-1, pattern_diff(b0, PG(b), PAGE)) {
 		TH_LOG("landed in the new page without TLBI: no IOTLB?");
 	}
-	ASSERT_EQ(-1, first_diff(PG(self->src_ipa), PG(a), PAGE)) {
+	ASSERT_EQ(-1, pattern_diff(PG(self->src_ipa), PG(a), PAGE)) {
 		TH_LOG("stale translation expected: data should be in A");
 	}
 
@@ -693,10 +653,10 @@ TEST_F(nested, tlbi_nh_va_after_pte_change)
 	new_src(_metadata, self, seed_of(_metadata, smmu, 10));
 	memcpy(a0, PG(a), PAGE);
 	dma_copy(_metadata, edu, VA_SRC, VA_DST, PAGE);
-	ASSERT_EQ(-1, first_diff(PG(self->src_ipa), PG(b), PAGE)) {
+	ASSERT_EQ(-1, pattern_diff(PG(self->src_ipa), PG(b), PAGE)) {
 		TH_LOG("TLBI_NH_VA did not reach the SMMU's IOTLB");
 	}
-	ASSERT_EQ(-1, first_diff(a0, PG(a), PAGE));
+	ASSERT_EQ(-1, pattern_diff(a0, PG(a), PAGE));
 }
 
 /*
@@ -746,13 +706,13 @@ TEST_F(nested, tlbi_nh_va_range)
 	for (i = 0; i < 3; i++)
 		ASSERT_EQ(0, edu_to_ram(edu, VA_X + i * PAGE, 0, PAGE));
 	for (i = 0; i < 2; i++)
-		ASSERT_EQ(-1, first_diff(PG(self->src_ipa), PG(new[i]), PAGE)) {
+		ASSERT_EQ(-1, pattern_diff(PG(self->src_ipa), PG(new[i]), PAGE)) {
 			TH_LOG("page %d inside the range still stale", i);
 		}
-	ASSERT_EQ(-1, first_diff(PG(self->src_ipa), PG(old[2]), PAGE)) {
+	ASSERT_EQ(-1, pattern_diff(PG(self->src_ipa), PG(old[2]), PAGE)) {
 		TH_LOG("page 2, outside the range, was invalidated too");
 	}
-	ASSERT_NE(-1, first_diff(PG(self->src_ipa), PG(new[2]), PAGE));
+	ASSERT_NE(-1, pattern_diff(PG(self->src_ipa), PG(new[2]), PAGE));
 }
 
 /*
@@ -771,18 +731,18 @@ TEST_F(nested, tlbi_nsnh_all)
 	vcmd_t cmd;
 
 	dma_copy(_metadata, edu, VA_SRC, VA_DST, PAGE);
-	ASSERT_EQ(-1, first_diff(PG(self->src_ipa), PG(a), PAGE));
+	ASSERT_EQ(-1, pattern_diff(PG(self->src_ipa), PG(a), PAGE));
 	ASSERT_EQ(0, smmu_s1_map(&g->s1, VA_DST, b, SMMU_PROT_READ |
 				 SMMU_PROT_WRITE));
 	new_src(_metadata, self, seed_of(_metadata, smmu, 62));
 	dma_copy(_metadata, edu, VA_SRC, VA_DST, PAGE);
-	ASSERT_EQ(-1, first_diff(PG(self->src_ipa), PG(a), PAGE));
+	ASSERT_EQ(-1, pattern_diff(PG(self->src_ipa), PG(a), PAGE));
 
 	smmu_cmd_op(cmd.cmd, SMMU_CMD_TLBI_NSNH_ALL);
 	forward1(_metadata, self->iommufd, &self->n, &cmd);
 	new_src(_metadata, self, seed_of(_metadata, smmu, 63));
 	dma_copy(_metadata, edu, VA_SRC, VA_DST, PAGE);
-	ASSERT_EQ(-1, first_diff(PG(self->src_ipa), PG(b), PAGE));
+	ASSERT_EQ(-1, pattern_diff(PG(self->src_ipa), PG(b), PAGE));
 }
 
 /*
@@ -815,7 +775,7 @@ TEST_F(nested, cfgi_cd_after_cd_change)
 	__u64 a = self->dst_ipa;
 	__u64 b = guest_page(_metadata, &self->ram,
 			     seed_of(_metadata, smmu, 11));
-	__u8 *b0 = alloc_buf(PAGE), *a0 = alloc_buf(PAGE);
+	__u8 *b0 = pattern_alloc(PAGE), *a0 = pattern_alloc(PAGE);
 	vcmd_t cmd;
 
 	ASSERT_NE(NULL, a0);
@@ -824,17 +784,17 @@ TEST_F(nested, cfgi_cd_after_cd_change)
 
 	new_src(_metadata, self, seed_of(_metadata, smmu, 12));
 	dma_copy(_metadata, edu, VA_SRC, VA_DST, PAGE);
-	ASSERT_EQ(-1, first_diff(PG(self->src_ipa), PG(a), PAGE));
+	ASSERT_EQ(-1, pattern_diff(PG(self->src_ipa), PG(a), PAGE));
 
 	/* The guest rewrites its CD: TTB0 = t2, ASID 2. No CFGI_CD yet. */
 	guest_write_cd(g, ASID_OTHER, t2.root);
 	new_src(_metadata, self, seed_of(_metadata, smmu, 13));
 	memcpy(b0, PG(b), PAGE);
 	dma_copy(_metadata, edu, VA_SRC, VA_DST, PAGE);
-	ASSERT_EQ(-1, first_diff(b0, PG(b), PAGE)) {
+	ASSERT_EQ(-1, pattern_diff(b0, PG(b), PAGE)) {
 		TH_LOG("new CD used without CFGI_CD: no config cache?");
 	}
-	ASSERT_EQ(-1, first_diff(PG(self->src_ipa), PG(a), PAGE));
+	ASSERT_EQ(-1, pattern_diff(PG(self->src_ipa), PG(a), PAGE));
 
 	/* CFGI_CD(vSID, SSID 0): the SMMU fetches the new CD. */
 	smmu_cmd_cfgi_cd(cmd.cmd, g->vsid, 0, true);
@@ -842,10 +802,10 @@ TEST_F(nested, cfgi_cd_after_cd_change)
 	new_src(_metadata, self, seed_of(_metadata, smmu, 14));
 	memcpy(a0, PG(a), PAGE);
 	dma_copy(_metadata, edu, VA_SRC, VA_DST, PAGE);
-	ASSERT_EQ(-1, first_diff(PG(self->src_ipa), PG(b), PAGE)) {
+	ASSERT_EQ(-1, pattern_diff(PG(self->src_ipa), PG(b), PAGE)) {
 		TH_LOG("CFGI_CD did not reach the SMMU (wrong SID?)");
 	}
-	ASSERT_EQ(-1, first_diff(a0, PG(a), PAGE));
+	ASSERT_EQ(-1, pattern_diff(a0, PG(a), PAGE));
 }
 
 /*
@@ -866,14 +826,14 @@ TEST_F(nested, cd_change_same_asid_needs_tlbi)
 	__u64 a = self->dst_ipa;
 	__u64 b = guest_page(_metadata, &self->ram,
 			     seed_of(_metadata, smmu, 15));
-	__u8 *b0 = alloc_buf(PAGE), *a0 = alloc_buf(PAGE);
+	__u8 *b0 = pattern_alloc(PAGE), *a0 = pattern_alloc(PAGE);
 	vcmd_t cmd;
 
 	ASSERT_NE(NULL, a0);
 	ASSERT_NE(NULL, b0);
 	second_table(_metadata, self, &t2, b);
 	dma_copy(_metadata, edu, VA_SRC, VA_DST, PAGE);
-	ASSERT_EQ(-1, first_diff(PG(self->src_ipa), PG(a), PAGE));
+	ASSERT_EQ(-1, pattern_diff(PG(self->src_ipa), PG(a), PAGE));
 
 	guest_write_cd(g, g->asid, t2.root);
 	smmu_cmd_cfgi_cd(cmd.cmd, g->vsid, 0, true);
@@ -881,10 +841,10 @@ TEST_F(nested, cd_change_same_asid_needs_tlbi)
 	new_src(_metadata, self, seed_of(_metadata, smmu, 16));
 	memcpy(b0, PG(b), PAGE);
 	dma_copy(_metadata, edu, VA_SRC, VA_DST, PAGE);
-	ASSERT_EQ(-1, first_diff(b0, PG(b), PAGE)) {
+	ASSERT_EQ(-1, pattern_diff(b0, PG(b), PAGE)) {
 		TH_LOG("TLB entries of the ASID were dropped by CFGI_CD");
 	}
-	ASSERT_EQ(-1, first_diff(PG(self->src_ipa), PG(a), PAGE));
+	ASSERT_EQ(-1, pattern_diff(PG(self->src_ipa), PG(a), PAGE));
 
 	smmu_cmd_tlbi_nh_asid(cmd.cmd, g->asid);
 	cmd.cmd[0] |= htole64(SMMU_FIELD(SMMU_CMD_0_VMID, 0x5a5a));
@@ -892,10 +852,10 @@ TEST_F(nested, cd_change_same_asid_needs_tlbi)
 	new_src(_metadata, self, seed_of(_metadata, smmu, 17));
 	memcpy(a0, PG(a), PAGE);
 	dma_copy(_metadata, edu, VA_SRC, VA_DST, PAGE);
-	ASSERT_EQ(-1, first_diff(PG(self->src_ipa), PG(b), PAGE)) {
+	ASSERT_EQ(-1, pattern_diff(PG(self->src_ipa), PG(b), PAGE)) {
 		TH_LOG("TLBI_NH_ASID (guest VMID 0x5a5a) did not hit");
 	}
-	ASSERT_EQ(-1, first_diff(a0, PG(a), PAGE));
+	ASSERT_EQ(-1, pattern_diff(a0, PG(a), PAGE));
 }
 
 /*
@@ -929,7 +889,7 @@ TEST_F(nested, attach_needs_vsid)
 						 n->vd.dev.dev_id, vsid));
 	ASSERT_EQ(0, vmm_dev_attach(&n->vd.dev, n->nested_id, NULL));
 	dma_copy(_metadata, &n->vd.edu, VA_SRC, VA_DST, PAGE);
-	ASSERT_EQ(-1, first_diff(PG(self->src_ipa), PG(self->dst_ipa), PAGE));
+	ASSERT_EQ(-1, pattern_diff(PG(self->src_ipa), PG(self->dst_ipa), PAGE));
 	/* The vIOMMU cannot go while it has ids (and a nested HWPT). */
 	ASSERT_EQ(-EBUSY, vmm_destroy(fd, n->viommu_id));
 	ASSERT_EQ(-EBUSY, vmm_destroy(fd, n->parent_id));
@@ -960,8 +920,8 @@ TEST_F(nested, illegal_cmd_stops_batch)
 	/* Cache VA_DST -> A and VA_X -> C. */
 	dma_copy(_metadata, edu, VA_SRC, VA_DST, PAGE);
 	ASSERT_EQ(0, edu_to_ram(edu, VA_X, 0, PAGE));
-	ASSERT_EQ(-1, first_diff(PG(self->src_ipa), PG(a), PAGE));
-	ASSERT_EQ(-1, first_diff(PG(self->src_ipa), PG(c), PAGE));
+	ASSERT_EQ(-1, pattern_diff(PG(self->src_ipa), PG(a), PAGE));
+	ASSERT_EQ(-1, pattern_diff(PG(self->src_ipa), PG(c), PAGE));
 	/* VA_DST -> B, VA_X -> D. */
 	ASSERT_EQ(0, smmu_s1_map(&g->s1, VA_DST, b, SMMU_PROT_READ |
 				 SMMU_PROT_WRITE));
@@ -976,11 +936,11 @@ TEST_F(nested, illegal_cmd_stops_batch)
 
 	new_src(_metadata, self, seed_of(_metadata, smmu, 21));
 	dma_copy(_metadata, edu, VA_SRC, VA_DST, PAGE);
-	ASSERT_EQ(-1, first_diff(PG(self->src_ipa), PG(b), PAGE)) {
+	ASSERT_EQ(-1, pattern_diff(PG(self->src_ipa), PG(b), PAGE)) {
 		TH_LOG("entry 0, before the illegal one, was not applied");
 	}
 	ASSERT_EQ(0, edu_to_ram(edu, VA_X, 0, PAGE));
-	ASSERT_EQ(-1, first_diff(PG(self->src_ipa), PG(c), PAGE)) {
+	ASSERT_EQ(-1, pattern_diff(PG(self->src_ipa), PG(c), PAGE)) {
 		TH_LOG("entry 2, after the illegal one, was applied");
 	}
 
@@ -992,12 +952,12 @@ TEST_F(nested, illegal_cmd_stops_batch)
 	new_src(_metadata, self, seed_of(_metadata, smmu, 22));
 	ASSERT_EQ(0, edu_to_dev(edu, VA_SRC, 0, PAGE));
 	ASSERT_EQ(0, edu_to_ram(edu, VA_X, 0, PAGE));
-	ASSERT_EQ(-1, first_diff(PG(self->src_ipa), PG(c), PAGE));
+	ASSERT_EQ(-1, pattern_diff(PG(self->src_ipa), PG(c), PAGE));
 
 	cmds[0].cmd[1] &= ~htole64(SMMU_BIT(4));
 	forward1(_metadata, self->iommufd, &self->n, &cmds[0]);
 	ASSERT_EQ(0, edu_to_ram(edu, VA_X, 0, PAGE));
-	ASSERT_EQ(-1, first_diff(PG(self->src_ipa), PG(d), PAGE));
+	ASSERT_EQ(-1, pattern_diff(PG(self->src_ipa), PG(d), PAGE));
 }
 
 /*
@@ -1225,25 +1185,25 @@ TEST_F(nested, vste_bypass_and_abort)
 	memcpy(self->snap, self->ram_hva, GUEST_RAM_SIZE);
 	dma_may_fault(_metadata, edu, VA_SRC, PAGE, false);
 	dma_may_fault(_metadata, edu, VA_DST, PAGE, true);
-	ASSERT_EQ(-1, first_diff(self->snap, self->ram_hva, GUEST_RAM_SIZE));
+	ASSERT_EQ(-1, pattern_diff(self->snap, self->ram_hva, GUEST_RAM_SIZE));
 	dma_copy(_metadata, edu, self->src_ipa, self->dst_ipa, PAGE);
-	ASSERT_EQ(-1, first_diff(PG(self->src_ipa), PG(self->dst_ipa), PAGE));
+	ASSERT_EQ(-1, pattern_diff(PG(self->src_ipa), PG(self->dst_ipa), PAGE));
 	/* Load the device with data that is nowhere in guest RAM... */
 	new_src(_metadata, self, seed_of(_metadata, n->vd.smmu, 24));
 	ASSERT_EQ(0, edu_to_dev(edu, self->src_ipa, 0, PAGE));
-	fill(PG(self->src_ipa), PAGE, seed_of(_metadata, n->vd.smmu, 26));
+	pattern_fill(PG(self->src_ipa), PAGE, seed_of(_metadata, n->vd.smmu, 26));
 
 	/* ...abort: it writes nothing anywhere. */
 	ASSERT_EQ(0, vmm_dev_attach(&n->vd.dev, abort_id, NULL));
 	memcpy(self->snap, self->ram_hva, GUEST_RAM_SIZE);
 	dma_may_fault(_metadata, edu, self->dst_ipa, PAGE, true);
 	dma_may_fault(_metadata, edu, VA_DST, PAGE, true);
-	ASSERT_EQ(-1, first_diff(self->snap, self->ram_hva, GUEST_RAM_SIZE));
+	ASSERT_EQ(-1, pattern_diff(self->snap, self->ram_hva, GUEST_RAM_SIZE));
 
 	/* Stage 1 again. */
 	ASSERT_EQ(0, vmm_dev_attach(&n->vd.dev, n->nested_id, NULL));
 	dma_copy(_metadata, edu, VA_SRC, VA_DST, PAGE);
-	ASSERT_EQ(-1, first_diff(PG(self->src_ipa), PG(self->dst_ipa), PAGE));
+	ASSERT_EQ(-1, pattern_diff(PG(self->src_ipa), PG(self->dst_ipa), PAGE));
 	ASSERT_EQ(-EBUSY, vmm_destroy(self->iommufd, n->nested_id));
 	ASSERT_EQ(0, vmm_destroy(self->iommufd, bypass));
 	ASSERT_EQ(0, vmm_destroy(self->iommufd, abort_id));
@@ -1264,7 +1224,7 @@ static void vm_setup(struct __test_metadata *_metadata, struct vm *vm)
 	vm->iommufd = vmm_iommufd_open();
 	ASSERT_LE(0, vm->iommufd);
 	ASSERT_EQ(0, vmm_ioas_alloc(vm->iommufd, &vm->ioas_id));
-	vm->ram_hva = alloc_buf(GUEST_RAM_SIZE);
+	vm->ram_hva = pattern_alloc(GUEST_RAM_SIZE);
 	ASSERT_NE(NULL, vm->ram_hva);
 	ASSERT_EQ(0, vmm_ioas_map(vm->iommufd, vm->ioas_id, vm->ram_hva,
 				  GUEST_RAM_SIZE, GUEST_RAM_IPA, RW));
@@ -1388,7 +1348,7 @@ TEST(two_viommus_dma)
 	for (i = 0; i < 2; i++)
 		ASSERT_EQ(0, edu_dma_wait(&n[i].vd.edu, EDU_DMA_TIMEOUT_MS));
 	for (i = 0; i < 2; i++) {
-		ASSERT_EQ(-1, first_diff(hva(&vm.ram, src[i]),
+		ASSERT_EQ(-1, pattern_diff(hva(&vm.ram, src[i]),
 					 hva(&vm.ram, dst[i]), PAGE)) {
 			TH_LOG("device %s", n[i].vd.dev.pci.bdf);
 		}
@@ -1401,12 +1361,12 @@ TEST(two_viommus_dma)
 	smmu_cmd_tlbi_nh_va(cmd.cmd, n[0].g.asid, VA_DST, true);
 	forward1(_metadata, fd, &n[0], &cmd);
 	for (i = 0; i < 2; i++) {
-		fill(hva(&vm.ram, src[i]), PAGE, seed_of(_metadata, i, 33));
+		pattern_fill(hva(&vm.ram, src[i]), PAGE, seed_of(_metadata, i, 33));
 		dma_copy(_metadata, &n[i].vd.edu, VA_SRC, VA_DST, PAGE);
 	}
-	ASSERT_EQ(-1, first_diff(hva(&vm.ram, src[0]),
+	ASSERT_EQ(-1, pattern_diff(hva(&vm.ram, src[0]),
 				 hva(&vm.ram, dst2[0]), PAGE));
-	ASSERT_EQ(-1, first_diff(hva(&vm.ram, src[1]),
+	ASSERT_EQ(-1, pattern_diff(hva(&vm.ram, src[1]),
 				 hva(&vm.ram, dst[1]), PAGE)) {
 		TH_LOG("SMMU 1 dropped its entry on vIOMMU 0's TLBI");
 	}
@@ -1417,9 +1377,9 @@ TEST(two_viommus_dma)
 	/* Now vIOMMU 1. */
 	smmu_cmd_tlbi_nh_va(cmd.cmd, n[1].g.asid, VA_DST, true);
 	forward1(_metadata, fd, &n[1], &cmd);
-	fill(hva(&vm.ram, src[1]), PAGE, seed_of(_metadata, 1, 34));
+	pattern_fill(hva(&vm.ram, src[1]), PAGE, seed_of(_metadata, 1, 34));
 	dma_copy(_metadata, &n[1].vd.edu, VA_SRC, VA_DST, PAGE);
-	ASSERT_EQ(-1, first_diff(hva(&vm.ram, src[1]),
+	ASSERT_EQ(-1, pattern_diff(hva(&vm.ram, src[1]),
 				 hva(&vm.ram, dst2[1]), PAGE));
 
 	for (i = 0; i < 2; i++)

@@ -43,9 +43,9 @@ check-debug: $(DEPS) qemu
 	$(S)/kernel-build.sh debug
 	$(S)/check.sh -k debug tests/check.plan tests/e2e.plan tests/nested.plan
 
-## run           boot the dual-SMMU VM and show what the guest sees
+## run           the vIOMMU demo: a reference VMM on the dual-SMMU VM, step by step
 run: kernel qemu
-	$(S)/boot.sh tests/platform.plan
+	$(S)/boot.sh tests/demo.plan
 
 ## export        write build/linux and build/qemu back to patches/
 export:

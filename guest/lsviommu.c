@@ -15,12 +15,15 @@
 #include <string.h>
 #include <unistd.h>
 
-/* ARM_SMMU_FEAT_* of drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.h (6.12) */
+/*
+ * ARM_SMMU_FEAT_* of drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.h: bits 0-22
+ * as in 6.12, bit 23 (S2FWB) added by the series.
+ */
 static const char *const smmu_feat[] = {
 	"2_LVL_STRTAB", "2_LVL_CDTAB", "TT_LE", "TT_BE", "PRI", "ATS", "SEV",
 	"MSI", "COHERENCY", "TRANS_S1", "TRANS_S2", "STALLS", "HYP",
 	"STALL_FORCE", "VAX", "RANGE_INV", "BTM", "SVA", "E2H", "NESTING",
-	"ATTR_TYPES_OVR", "HA", "HD",
+	"ATTR_TYPES_OVR", "HA", "HD", "S2FWB",
 };
 
 #define FEAT_TRANS_S1 (1u << 9)

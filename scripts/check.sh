@@ -37,9 +37,26 @@ for plan in "$@"; do
 		continue
 	fi
 	info "$name: booting (console: ${log#"$TOP"/})"
-	"$TOP/scripts/boot.sh" -q -k "$variant" -l "$log" "$plan" || rc=$?
+	# "trace PATTERN" lines: QEMU trace events to record for the host checks.
+	trace=$BUILD/logs/$name.trace
+	vmargs=()
+	for t in $(awk '$1 == "trace" { print $2 }' "$plan"); do
+		vmargs+=(-T "$t")
+	done
+	[ ${#vmargs[@]} = 0 ] || vmargs+=(-o "$trace")
+	"$TOP/scripts/boot.sh" -q -k "$variant" -l "$log" "$plan" "${vmargs[@]}" || rc=$?
 	info "$name: VM done in $(( $(date +%s) - start ))s (status $rc)"
 	[ $rc -lt 2 ] || vmfail=1
+	# "host NAME CMD ARGS" lines: checks run on the build machine after
+	# the VM, with @trace and @console standing for the two files; their
+	# TAP joins the console log as suite NAME.
+	awk '$1 == "host" { $1 = ""; print }' "$plan" | while read -r suite cmd; do
+		cmd=${cmd//@trace/$trace}
+		cmd=${cmd//@console/$log}
+		echo "# viommu-suite: $suite"
+		s=0; (cd "$TOP" && $cmd) || s=$?
+		echo "# viommu-exit: $suite $s"
+	done >> "$log" 2>&1
 	pairs+=("$plan" "$log")
 done
 echo

@@ -4,7 +4,9 @@
 #
 # Each plan (tests/*.plan) names the suites its boot must report: "kunit
 # SUITE" lines (KUnit KTAP printed while the kernel boots) and "run NAME
-# ..." lines (a program's TAP, framed by guest/init.c). Results:
+# ..." lines (a program's TAP, framed by guest/init.c), and "host NAME ..."
+# lines (a check run on the build machine after the VM, framed the same
+# way by scripts/check.sh). Results:
 #
 #  - KUnit: each test case of a suite (the "ok"/"not ok" lines one level
 #    below the suite) counts once; a parameterised case counts as one.
@@ -73,7 +75,7 @@ FILENAME ~ /\.plan$/ {
 	} else if ($1 == "kunit") {
 		declared[cur_plan, "kunit:" $2] = 1
 		suite("kunit:" $2, cur_plan)
-	} else if ($1 == "run") {
+	} else if ($1 == "run" || $1 == "host") {
 		suite($2, cur_plan)
 	}
 	next

@@ -28,7 +28,7 @@ tree: $(DEPS)
 
 ## qemu          build QEMU (cached outside the repo, keyed by version + patches)
 qemu: $(DEPS)
-	$(S)/qemu-build.sh >/dev/null
+	bash -c '. $(S)/common.sh && qemu_binary' >/dev/null
 
 ## kernel        build the arm64 Image and the iommu kselftests
 kernel: $(DEPS)

@@ -30,3 +30,10 @@ kmake() {
 export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache}
 export CCACHE_BASEDIR=$TOP
 export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
+
+# The QEMU binary, built if needed. Callers serialise on a lock, so two
+# builds never share (and wipe) one cache directory.
+qemu_binary() {
+	mkdir -p "$CACHE"
+	flock "$CACHE/qemu-build.lock" "$TOP/scripts/qemu-build.sh"
+}

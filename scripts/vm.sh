@@ -36,7 +36,7 @@ shift $((OPTIND - 1))
 topo=$TOP/topologies/$1 kernel=$2 initrd=$3
 [ -f "$topo" ] || die "no topology '$1' (see topologies/)"
 
-qemu=$("$TOP/scripts/qemu-build.sh")
+qemu=$(qemu_binary)
 firmware=/usr/share/qemu-efi-aarch64/QEMU_EFI.fd
 [ -f "$firmware" ] || die "$firmware missing (make deps)"
 

@@ -1,0 +1,143 @@
+#!/bin/bash
+# Check a QEMU trace of tests/nested.plan (topology dual) for what the
+# vIOMMUs put on the physical SMMUs' command queues: every command the
+# guest issued through a vIOMMU must reach the SMMU of its device, carry
+# the physical StreamID and not the guest's virtual one, and the VMID of
+# that SMMU's vIOMMU whatever VMID the guest wrote.
+#
+# Usage: scripts/check-trace.sh TRACEFILE
+#
+# TRACEFILE holds QEMU's smmuv3_cmdq_exec events (scripts/vm.sh -T
+# smmuv3_cmdq_exec -o TRACEFILE), one per consumed command, in the log
+# backend's format, with or without the "PID@TIME:" prefix:
+#
+#   1234@1700000000.000001:smmuv3_cmdq_exec smmu=smmuv3.1 cmd=SMMU_CMD_CFGI_CD
+#     sid=2304 ssid=0 vmid=-1 asid=-1 addr=0x0
+#
+# Numbers are decimal; a field the command does not carry is -1. Other
+# lines are ignored. Prints TAP; exits non-zero if a test fails.
+#
+# Boot and VM phase. Until a VMM exists, the kernel drives the SMMUs for
+# itself: at probe, CFGI_ALL (CFGI_STE_RANGE with StreamID 0) and
+# TLBI_NSNH_ALL, then one DMA domain per device (the edus and, on
+# smmuv3.1, the root port 0000:08:00.0, StreamID 0x800), i.e. CFGI_STE,
+# CFGI_CD, and a TLBI_NH_ASID with VMID 0, which Linux uses for its own
+# stage-1 domains. The VM phase of an SMMU starts with its first command
+# that carries a non-zero VMID: that is the VMM's stage 2, which the
+# vIOMMU's invalidations are tagged with. From then on:
+#
+#   smmuv3.0  CFGI_* carry 0x8 (edu 0000:00:01.0) only
+#   smmuv3.1  CFGI_* carry 0x900 (edu 0000:09:00.0) only
+#   both      every command carrying a VMID carries the same, non-zero one
+#
+# and during boot CFGI_* also carry 0 (CFGI_ALL) on both, and 0x800 on
+# smmuv3.1. The guest's vSIDs (0x42, 0x43) and the VMID the guest writes
+# into a TLBI_NH_ASID (0x5a5a, guest/e2e-nested.c) must never show up.
+set -uo pipefail
+
+trace=${1:?usage: check-trace.sh TRACEFILE}
+[ -r "$trace" ] || { echo "check-trace.sh: cannot read $trace" >&2; exit 2; }
+
+awk '
+function tap(ok, what, key) {
+	n++
+	printf "%sok %d %s\n", ok ? "" : "not ", n, what
+	if (ok)
+		return
+	failed++
+	printf "%s", diag[key]
+	if (nd[key] > 5)
+		printf "# ... and %d more\n", nd[key] - 5
+}
+
+# At most a few diagnostics per test: the first offenders tell the story.
+function note(key, line) {
+	if (nd[key]++ < 5)
+		diag[key] = diag[key] "# " line "\n"
+}
+
+BEGIN {
+	smmus[1] = "smmuv3.0"; smmus[2] = "smmuv3.1"
+	# SIDs allowed in CFGI_* always, and only during boot (decimal).
+	psid["smmuv3.0"] = 8;    boot["smmuv3.0", 0] = 1
+	psid["smmuv3.1"] = 2304; boot["smmuv3.1", 0] = 1
+	boot["smmuv3.1", 2048] = 1
+	vsid[66] = 1; vsid[67] = 1
+	guest_vmid = 23130	# 0x5a5a
+}
+
+/smmuv3_cmdq_exec / {
+	delete f
+	for (i = 1; i <= NF; i++)
+		if (split($i, kv, "=") == 2)
+			f[kv[1]] = kv[2]
+	s = f["smmu"]; c = f["cmd"]; sid = f["sid"] + 0; vmid = f["vmid"] + 0
+	sub(/^SMMU_CMD_/, "", c)
+	line = sprintf("line %d: %s %s sid=%s vmid=%s", FNR, s, c,
+		       sid < 0 ? "-" : sprintf("0x%x", sid),
+		       vmid < 0 ? "-" : sprintf("0x%x", vmid))
+	events++
+
+	if (!(s in psid)) {
+		other[s]++
+		next
+	}
+	if (vmid > 0)
+		vm[s] = 1
+
+	if (sid in vsid)
+		note("vsid", line)
+	if (vmid == guest_vmid)
+		note("gvmid", line)
+
+	if (c ~ /^CFGI_/ && sid != psid[s] && !(!vm[s] && ((s, sid) in boot)))
+		note("sid " s, line)
+
+	if (!vm[s])
+		next
+	if (c == "CFGI_CD" || c == "CFGI_CD_ALL")
+		ncd[s]++
+	if (c ~ /^TLBI_NH_/)
+		nnh[s]++
+	if (vmid < 0)
+		next
+	if (!(s in the_vmid))
+		the_vmid[s] = vmid
+	else if (vmid != the_vmid[s])
+		note("vmid " s, line " (first VMID " the_vmid[s] ")")
+}
+
+END {
+	print "TAP version 13"
+	print "1..8"
+	if (!events)
+		print "# no smmuv3_cmdq_exec event in the trace"
+	for (s in other)
+		printf "# %d commands on %s, which this check does not know\n",
+		       other[s], s
+	for (i = 1; i <= 2; i++) {
+		s = smmus[i]
+		if (!vm[s])
+			diag["phase " s] = "# no command with a non-zero VMID on " s "\n"
+		tap(ncd[s] > 0 && nnh[s] > 0,
+		    s " consumed vIOMMU commands (CFGI_CD " ncd[s] + 0 \
+		    ", TLBI_NH_* " nnh[s] + 0 ")",
+		    "phase " s)
+	}
+	for (i = 1; i <= 2; i++) {
+		s = smmus[i]
+		tap(!nd["sid " s], "every CFGI_* on " s " carried its physical SID",
+		    "sid " s)
+	}
+	tap(!nd["vsid"], "no command carried a guest vSID (0x42, 0x43)", "vsid")
+	for (i = 1; i <= 2; i++) {
+		s = smmus[i]
+		tap(!nd["vmid " s] && (s in the_vmid),
+		    "every TLBI on " s " in the VM phase carried one VMID (" \
+		    (s in the_vmid ? the_vmid[s] : "none") ")", "vmid " s)
+	}
+	tap(!nd["gvmid"], "the guest-written VMID 0x5a5a never reached an SMMU",
+	    "gvmid")
+	exit failed != 0
+}
+' "$trace"

@@ -31,7 +31,9 @@
 #   both      every command carrying a VMID carries the same, non-zero one
 #
 # and during boot CFGI_* also carry 0 (CFGI_ALL) on both, and 0x800 on
-# smmuv3.1. The guest's vSIDs (0x42, 0x43) and the VMID the guest writes
+# smmuv3.1. Each SMMU must also have received a TLBI_NH_VA for the guest VA
+# that guest/e2e-nested.c remaps (VA_DST, 0x123400200000): nothing but a
+# guest command through that SMMU's vIOMMU invalidates that address. The guest's vSIDs (0x42, 0x43) and the VMID the guest writes
 # into a TLBI_NH_ASID (0x5a5a, guest/e2e-nested.c) must never show up.
 set -uo pipefail
 
@@ -64,6 +66,7 @@ BEGIN {
 	boot["smmuv3.1", 2048] = 1
 	vsid[66] = 1; vsid[67] = 1
 	guest_vmid = 23130	# 0x5a5a
+	guest_va = "0x123400200000"
 }
 
 /smmuv3_cmdq_exec / {
@@ -99,6 +102,8 @@ BEGIN {
 		ncd[s]++
 	if (c ~ /^TLBI_NH_/)
 		nnh[s]++
+	if (c == "TLBI_NH_VA" && tolower(f["addr"]) == guest_va)
+		nva[s]++
 	if (vmid < 0)
 		next
 	if (!(s in the_vmid))
@@ -119,10 +124,12 @@ END {
 		s = smmus[i]
 		if (!vm[s])
 			diag["phase " s] = "# no command with a non-zero VMID on " s "\n"
-		tap(ncd[s] > 0 && nnh[s] > 0,
+		if (vm[s] && !nva[s])
+			diag["phase " s] = "# no TLBI_NH_VA of " guest_va " on " s "\n"
+		tap(ncd[s] > 0 && nnh[s] > 0 && nva[s] > 0,
 		    s " consumed vIOMMU commands (CFGI_CD " ncd[s] + 0 \
-		    ", TLBI_NH_* " nnh[s] + 0 ")",
-		    "phase " s)
+		    ", TLBI_NH_* " nnh[s] + 0 ", TLBI_NH_VA of the guest VA " \
+		    nva[s] + 0 ")", "phase " s)
 	}
 	for (i = 1; i <= 2; i++) {
 		s = smmus[i]

@@ -21,7 +21,12 @@ esac
 mkdir -p "$KOBJ"
 
 # --- config ------------------------------------------------------------
-cat "${frags[@]}" > "$KOBJ/fragment.config.new"
+# Regenerated whenever the fragments or the series change: a new Kconfig
+# symbol of the series must get the value a fresh allnoconfig gives it, not
+# the default an old .config would pick up, or an incremental build would
+# differ from a clean one.
+{ cat "${frags[@]}"; echo "# series $(cat "$LINUX/.git/viommu-series-hash")"; } \
+	> "$KOBJ/fragment.config.new"
 if ! cmp -s "$KOBJ/fragment.config.new" "$KOBJ/fragment.config" || ! [ -f "$KOBJ/.config" ]; then
 	info "configuring ($VARIANT): allnoconfig + ${frags[*]##*/}"
 	kmake KCONFIG_ALLCONFIG="$KOBJ/fragment.config.new" allnoconfig

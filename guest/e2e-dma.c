@@ -93,7 +93,6 @@ static void vm_dev_setup(struct __test_metadata *_metadata, struct vm_dev *vd,
 			 int smmu, int iommufd, __u32 pt_id, __u32 *hwpt_id)
 {
 	struct vmm_pci pci[MAX_EDU];
-	__u32 id;
 
 	ASSERT_EQ(2, find_edus(pci));
 	vd->smmu = smmu;
@@ -107,25 +106,14 @@ static void vm_dev_setup(struct __test_metadata *_metadata, struct vm_dev *vd,
 	ASSERT_EQ(0, vmm_dev_attach(&vd->dev, pt_id, hwpt_id)) {
 		TH_LOG("attach %s: %s", pci[smmu].bdf, strerror(errno));
 	}
-	ASSERT_EQ(0, vmm_dev_map_region(&vd->dev, VFIO_PCI_BAR0_REGION_INDEX,
-					&vd->bar0));
-	ASSERT_LE(EDU_REG_DMA_CMD + 8ul, vd->bar0.size);
-	edu_init(&vd->edu, vd->bar0.va, vd->bar0.size);
-	ASSERT_EQ(0, vmm_dev_set_command(&vd->dev,
-					 PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER,
-					 0));
-	ASSERT_EQ(0, edu_check_id(&vd->edu, &id)) {
-		TH_LOG("%s: ID register 0x%08x", pci[smmu].bdf, id);
+	ASSERT_EQ(0, edu_enable(&vd->edu, &vd->dev, &vd->bar0)) {
+		TH_LOG("enable edu %s: %s", pci[smmu].bdf, strerror(errno));
 	}
-	/* A transfer left by a previous test finishes within ~100 ms. */
-	ASSERT_EQ(0, edu_dma_wait(&vd->edu, EDU_DMA_TIMEOUT_MS));
 }
 
 static void vm_dev_teardown(struct vm_dev *vd)
 {
-	if (vd->bar0.va)
-		edu_dma_wait(&vd->edu, EDU_DMA_TIMEOUT_MS);
-	vmm_region_unmap(&vd->bar0);
+	edu_disable(&vd->edu, &vd->dev, &vd->bar0);
 	vmm_dev_close(&vd->dev);
 }
 

@@ -252,24 +252,14 @@ static void vm_dev_bind(struct __test_metadata *_metadata, struct vm_dev *vd,
 /* BAR0, memory decode and bus master: the device may DMA now. */
 static void vm_dev_enable(struct __test_metadata *_metadata, struct vm_dev *vd)
 {
-	__u32 id;
-
-	ASSERT_EQ(0, vmm_dev_map_region(&vd->dev, VFIO_PCI_BAR0_REGION_INDEX,
-					&vd->bar0));
-	ASSERT_LE(EDU_REG_DMA_CMD + 8ul, vd->bar0.size);
-	edu_init(&vd->edu, vd->bar0.va, vd->bar0.size);
-	ASSERT_EQ(0, vmm_dev_set_command(&vd->dev,
-					 PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER,
-					 0));
-	ASSERT_EQ(0, edu_check_id(&vd->edu, &id));
-	ASSERT_EQ(0, edu_dma_wait(&vd->edu, EDU_DMA_TIMEOUT_MS));
+	ASSERT_EQ(0, edu_enable(&vd->edu, &vd->dev, &vd->bar0)) {
+		TH_LOG("enable edu %s: %s", vd->dev.pci.bdf, strerror(errno));
+	}
 }
 
 static void vm_dev_teardown(struct vm_dev *vd)
 {
-	if (vd->bar0.va)
-		edu_dma_wait(&vd->edu, EDU_DMA_TIMEOUT_MS);
-	vmm_region_unmap(&vd->bar0);
+	edu_disable(&vd->edu, &vd->dev, &vd->bar0);
 	vmm_dev_close(&vd->dev);
 }
 

@@ -329,15 +329,8 @@ static void side_nest(struct side *s)
 	       s->dev.dev_id, id, s->parent_id);
 
 	/* The device may DMA now: BAR0, memory decode, bus master. */
-	if (vmm_dev_map_region(&s->dev, VFIO_PCI_BAR0_REGION_INDEX,
-			       &s->bar0))
-		fail("map BAR0 of %s", s->pci.bdf);
-	edu_init(&s->edu, s->bar0.va, s->bar0.size);
-	if (vmm_dev_set_command(&s->dev, PCI_COMMAND_MEMORY |
-				PCI_COMMAND_MASTER, 0))
-		fail("enable bus mastering of %s", s->pci.bdf);
-	if (edu_check_id(&s->edu, NULL))
-		fail("%s does not answer as an edu", s->pci.bdf);
+	if (edu_enable(&s->edu, &s->dev, &s->bar0))
+		fail("enable the edu %s (BAR0, bus master, ID)", s->pci.bdf);
 }
 
 /* ---- 5. and 6. DMA -------------------------------------------------- */

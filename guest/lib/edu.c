@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <time.h>
+#include <linux/pci_regs.h>
 
 #include "edu.h"
 
@@ -184,4 +185,39 @@ int edu_dma(struct edu *edu, __u64 iova, __u32 off, __u32 len, bool to_ram,
 	int ret = edu_dma_start(edu, iova, off, len, to_ram);
 
 	return ret ? ret : edu_dma_wait(edu, timeout_ms);
+}
+
+int edu_enable(struct edu *edu, struct vmm_dev *dev, struct vmm_region *bar0)
+{
+	__u32 id;
+	int ret;
+
+	ret = vmm_dev_map_region(dev, VFIO_PCI_BAR0_REGION_INDEX, bar0);
+	if (ret)
+		return ret;
+	if (bar0->size < EDU_REG_DMA_CMD + 8ull) {
+		errno = ENODEV;
+		return -ENODEV;
+	}
+	edu_init(edu, bar0->va, bar0->size);
+	ret = vmm_dev_set_command(dev, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER,
+				  0);
+	if (ret)
+		return ret;
+	ret = edu_check_id(edu, &id);
+	if (ret)
+		return ret;
+	/* A transfer left by a previous user finishes within ~100 ms. */
+	return edu_dma_wait(edu, EDU_DMA_TIMEOUT_MS);
+}
+
+void edu_disable(struct edu *edu, struct vmm_dev *dev,
+		 struct vmm_region *bar0)
+{
+	if (!bar0->va)
+		return;
+	edu_dma_wait(edu, EDU_DMA_TIMEOUT_MS);
+	if (dev->fd >= 0)
+		vmm_dev_set_command(dev, 0, PCI_COMMAND_MASTER);
+	vmm_region_unmap(bar0);
 }

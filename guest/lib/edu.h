@@ -28,6 +28,8 @@
 #include <stdint.h>
 #include <linux/types.h>
 
+#include "vmm.h"
+
 #define EDU_VENDOR	0x1234
 #define EDU_DEVICE	0x11e8
 
@@ -52,6 +54,20 @@ struct edu {
 };
 
 void edu_init(struct edu *edu, void *bar0, __u64 size);
+
+/*
+ * The edu of @dev (bound and attached) made ready to DMA, as a VMM does
+ * before it starts its guest: BAR0 mapped into @bar0, memory decode and
+ * bus master on, the ID register checked, the DMA engine idle. Returns 0
+ * or a negative errno (-ENODEV: BAR0 too small, or not an edu).
+ */
+int edu_enable(struct edu *edu, struct vmm_dev *dev, struct vmm_region *bar0);
+/*
+ * The reverse: wait for a transfer in flight, bus master off, BAR0
+ * unmapped. Safe on a device edu_enable() left half done.
+ */
+void edu_disable(struct edu *edu, struct vmm_dev *dev,
+		 struct vmm_region *bar0);
 
 /* MMIO accessors: single 32- or 64-bit loads and stores. */
 __u32 edu_read32(struct edu *edu, __u32 off);

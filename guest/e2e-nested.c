@@ -49,6 +49,7 @@
 #include "edu.h"
 #include "pattern.h"
 #include "smmuv3.h"
+#include "vcmdq.h"
 #include "vmm.h"
 
 #ifndef VMM_HAVE_VIOMMU
@@ -271,6 +272,11 @@ struct nest {
 	__u32 viommu_id;		/* the VM's slice of the SMMU */
 	__u32 nested_id;		/* stage 1: the guest's STE */
 	struct guest g;			/* the guest side */
+#ifdef VMM_HAVE_HW_QUEUE
+	/* 0 for IOMMU_VIOMMU_TYPE_ARM_SMMUV3, or TEGRA241_CMDQV: */
+	__u32 viommu_type;
+	struct iommu_viommu_tegra241_cmdqv cmdqv;	/* its VINTF page0 */
+#endif
 };
 
 /* IOMMU_GET_HW_INFO: what the VMM bases its vSMMU's ID registers on. */
@@ -302,6 +308,8 @@ static void nest_setup(struct __test_metadata *_metadata, struct nest *n,
 		       int smmu, int iommufd, __u32 ioas,
 		       struct smmu_guest_ram *ram, __u32 vsid)
 {
+	__u32 type = IOMMU_VIOMMU_TYPE_ARM_SMMUV3, data_len = 0;
+	void *data = NULL;
 	struct vste vste;
 	unsigned int oas;
 
@@ -317,10 +325,16 @@ static void nest_setup(struct __test_metadata *_metadata, struct nest *n,
 		TH_LOG("nest parent: %s", strerror(errno));
 	}
 	/* The vIOMMU: this VM on this SMMU (it owns the VMID). */
+#ifdef VMM_HAVE_HW_QUEUE
+	if (n->viommu_type) {
+		type = n->viommu_type;
+		data = &n->cmdqv;
+		data_len = sizeof(n->cmdqv);
+	}
+#endif
 	ASSERT_EQ(0, vmm_viommu_alloc(iommufd, n->vd.dev.dev_id, n->parent_id,
-				      IOMMU_VIOMMU_TYPE_ARM_SMMUV3, NULL, 0,
-				      &n->viommu_id)) {
-		TH_LOG("vIOMMU: %s", strerror(errno));
+				      type, data, data_len, &n->viommu_id)) {
+		TH_LOG("vIOMMU type %u: %s", type, strerror(errno));
 	}
 	/* The device is vSID @vsid in the guest's stream table. */
 	ASSERT_EQ(0, vmm_viommu_set_dev_id(iommufd, n->viommu_id,
@@ -1376,6 +1390,411 @@ TEST(two_viommus_dma)
 		vm_dev_teardown(&n[i].vd);
 	close(fd);
 }
+
+#ifdef VMM_HAVE_HW_QUEUE
+/* ---- the direct path: a Tegra241 VCMDQ the guest drives -------------- */
+
+/*
+ * The guest's queue: 256 commands, one page of its RAM (physically
+ * contiguous and aligned to its size, as the hardware wants).
+ */
+#define VCMDQ_LOG2	8
+
+/* A guest ATC_INV of vSID @vsid, the whole ATC of the stream. */
+static void cmd_atc_inv(__le64 cmd[2], __u32 vsid)
+{
+	cmd[0] = htole64(SMMU_CMD_ATC_INV | SMMU_FIELD(SMMU_CMD_0_SID, vsid));
+	cmd[1] = htole64(52);	/* SIZE: 2^52 pages from address 0 */
+}
+
+/* What the VMM does for a guest VCMDQ, and the guest's view of it. */
+struct vq {
+	void *page0;			/* the VINTF page0, mapped */
+	__u32 hwq_id;
+	__u64 q_ipa;			/* the queue memory, in guest RAM */
+	struct vcmdq q;
+};
+
+/*
+ * The VMM maps the VINTF page of tegra241 vIOMMU @n and gives the guest
+ * logical queue @index in a page of @ram; the guest enables it.
+ */
+static void vq_setup(struct __test_metadata *_metadata, struct vq *vq,
+		     struct nest *n, int iommufd, struct smmu_guest_ram *ram,
+		     unsigned int index)
+{
+	ASSERT_EQ(VCMDQ_PAGE0_SIZE, n->cmdqv.out_vintf_mmap_length);
+	vq->page0 = vmm_iommufd_mmap(iommufd, n->cmdqv.out_vintf_mmap_offset,
+				     n->cmdqv.out_vintf_mmap_length);
+	ASSERT_NE(NULL, vq->page0) {
+		TH_LOG("mmap VINTF page0: %s", strerror(errno));
+	}
+	vq->q_ipa = smmu_ram_alloc(ram);
+	ASSERT_NE(0ull, vq->q_ipa);
+	ASSERT_EQ(0, vmm_hw_queue_alloc(iommufd, n->viommu_id,
+					IOMMU_HW_QUEUE_TYPE_TEGRA241_CMDQV,
+					index, vq->q_ipa,
+					VCMDQ_ENT_SIZE << VCMDQ_LOG2,
+					&vq->hwq_id)) {
+		TH_LOG("HW queue: %s", strerror(errno));
+	}
+	vcmdq_init(&vq->q, vq->page0, index, hva(ram, vq->q_ipa), VCMDQ_LOG2);
+	ASSERT_EQ(0, vcmdq_enable(&vq->q));
+}
+
+/* The guest invalidates VA @va of @asid through its VCMDQ: no ioctl. */
+static void vq_tlbi_va(struct __test_metadata *_metadata, struct vq *vq,
+		       __u16 asid, __u64 va)
+{
+	__le64 cmds[2][2];
+
+	smmu_cmd_tlbi_nh_va(cmds[0], asid, va, true);
+	smmu_cmd_op(cmds[1], SMMU_CMD_SYNC);
+	ASSERT_EQ(0, vcmdq_submit(&vq->q, cmds, 2, NULL)) {
+		TH_LOG("VCMDQ: CONS error %u", vcmdq_cons_err(&vq->q));
+	}
+}
+
+FIXTURE(vcmdq) {
+	struct vm vm;
+	struct nest n;
+	struct vq vq;
+	__u64 src, dst, dst2;
+};
+
+FIXTURE_VARIANT(vcmdq) {
+	int smmu;
+};
+
+FIXTURE_VARIANT_ADD(vcmdq, smmu0) {
+	.smmu = 0,
+};
+
+FIXTURE_VARIANT_ADD(vcmdq, smmu1) {
+	.smmu = 1,
+};
+
+FIXTURE_SETUP(vcmdq)
+{
+	struct smmu_guest_ram *ram = &self->vm.ram;
+	int smmu = variant->smmu;
+
+	self->n.vd.dev.fd = -1;
+	vm_setup(_metadata, &self->vm);
+	self->n.viommu_type = IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV;
+	nest_setup(_metadata, &self->n, smmu, self->vm.iommufd,
+		   self->vm.ioas_id, ram, VSID_BASE + smmu);
+	vq_setup(_metadata, &self->vq, &self->n, self->vm.iommufd, ram, 0);
+
+	self->src = guest_page(_metadata, ram, seed_of(_metadata, smmu, 40));
+	self->dst = guest_page(_metadata, ram, seed_of(_metadata, smmu, 41));
+	self->dst2 = guest_page(_metadata, ram, seed_of(_metadata, smmu, 42));
+	ASSERT_EQ(0, smmu_s1_map(&self->n.g.s1, VA_SRC, self->src,
+				 SMMU_PROT_READ));
+	ASSERT_EQ(0, smmu_s1_map(&self->n.g.s1, VA_DST, self->dst,
+				 SMMU_PROT_READ | SMMU_PROT_WRITE));
+}
+
+FIXTURE_TEARDOWN(vcmdq)
+{
+	vm_dev_teardown(&self->n.vd);
+	/* The mapping holds the iommufd: unmap, then close destroys all. */
+	if (self->vq.page0)
+		munmap(self->vq.page0, VCMDQ_PAGE0_SIZE);
+	if (self->vm.iommufd >= 0)
+		close(self->vm.iommufd);
+}
+
+#define VPG(ipa)	((__u8 *)hva(&self->vm.ram, (ipa)))
+
+/* DMA VA_SRC -> VA_DST with a fresh pattern; where did it land? */
+static void vq_copy(struct __test_metadata *_metadata,
+		    FIXTURE_DATA(vcmdq) *self, __u32 seed)
+{
+	pattern_fill(VPG(self->src), PAGE, seed);
+	dma_copy(_metadata, &self->n.vd.edu, VA_SRC, VA_DST, PAGE);
+}
+
+/*
+ * The point of the design: the guest changes its stage 1 and invalidates
+ * through its own VCMDQ, with no ioctl and no VM exit, and the device sees
+ * the change; before the invalidation it does not (the SMMU's TLB still
+ * holds the old translation), so the command reached this very SMMU.
+ */
+TEST_F(vcmdq, stale_then_fresh)
+{
+	int smmu = variant->smmu;
+
+	vq_copy(_metadata, self, seed_of(_metadata, smmu, 43));
+	ASSERT_EQ(-1, pattern_diff(VPG(self->src), VPG(self->dst), PAGE));
+
+	/* The guest moves VA_DST and says nothing yet: stale. */
+	ASSERT_EQ(0, smmu_s1_map(&self->n.g.s1, VA_DST, self->dst2,
+				 SMMU_PROT_READ | SMMU_PROT_WRITE));
+	vq_copy(_metadata, self, seed_of(_metadata, smmu, 44));
+	ASSERT_EQ(-1, pattern_diff(VPG(self->src), VPG(self->dst), PAGE)) {
+		TH_LOG("no stale entry: the SMMU cached nothing");
+	}
+	ASSERT_NE(-1, pattern_diff(VPG(self->src), VPG(self->dst2), PAGE));
+
+	/* TLBI_NH_VA + CMD_SYNC through the VCMDQ: fresh. */
+	vq_tlbi_va(_metadata, &self->vq, self->n.g.asid, VA_DST);
+	vq_copy(_metadata, self, seed_of(_metadata, smmu, 45));
+	ASSERT_EQ(-1, pattern_diff(VPG(self->src), VPG(self->dst2), PAGE));
+	ASSERT_FALSE(vcmdq_error_pending(&self->vq.q));
+}
+
+/*
+ * A command a guest queue may not issue stops the queue at that command
+ * with CERROR_ILL, which the guest (and its VMM) read in the mapped page,
+ * and does not reach the SMMU: a refused TLBI_NH_ALL leaves the stale
+ * entry in place. The guest acknowledges it and the queue goes on.
+ */
+TEST_F(vcmdq, forbidden_command)
+{
+	static const unsigned int forbidden[] = {
+		SMMU_CMD_TLBI_NH_ALL, SMMU_CMD_CFGI_STE, SMMU_CMD_CFGI_ALL,
+		SMMU_CMD_TLBI_S12_VMALL, SMMU_CMD_TLBI_NSNH_ALL,
+		SMMU_CMD_TLBI_EL2_ALL, SMMU_CMD_PREFETCH_CFG,
+	};
+	int smmu = variant->smmu;
+	__le64 cmds[3][2];
+	unsigned int i, at = 99;
+
+	vq_copy(_metadata, self, seed_of(_metadata, smmu, 46));
+	ASSERT_EQ(0, smmu_s1_map(&self->n.g.s1, VA_DST, self->dst2,
+				 SMMU_PROT_READ | SMMU_PROT_WRITE));
+	for (i = 0; i < sizeof(forbidden) / sizeof(forbidden[0]); i++) {
+		smmu_cmd_op(cmds[0], SMMU_CMD_SYNC);
+		smmu_cmd_op(cmds[1], forbidden[i]);
+		if (forbidden[i] == SMMU_CMD_CFGI_STE)
+			smmu_cmd_cfgi_ste(cmds[1], VSID_BASE + smmu, true);
+		smmu_cmd_op(cmds[2], SMMU_CMD_SYNC);
+		ASSERT_EQ(-EIO, vcmdq_submit(&self->vq.q, cmds, 3, &at)) {
+			TH_LOG("opcode 0x%02x was accepted", forbidden[i]);
+		}
+		ASSERT_EQ(1u, at);
+		ASSERT_EQ(VCMDQ_CERROR_ILL, vcmdq_cons_err(&self->vq.q));
+		ASSERT_TRUE(vcmdq_error_pending(&self->vq.q));
+		ASSERT_EQ(0, vcmdq_ack_error(&self->vq.q));
+		ASSERT_FALSE(vcmdq_error_pending(&self->vq.q));
+	}
+	/* Nothing invalidated VA_DST: still the old page. */
+	vq_copy(_metadata, self, seed_of(_metadata, smmu, 47));
+	ASSERT_EQ(-1, pattern_diff(VPG(self->src), VPG(self->dst), PAGE)) {
+		TH_LOG("a refused command invalidated the TLB");
+	}
+	/* The queue works again. */
+	vq_tlbi_va(_metadata, &self->vq, self->n.g.asid, VA_DST);
+	vq_copy(_metadata, self, seed_of(_metadata, smmu, 48));
+	ASSERT_EQ(-1, pattern_diff(VPG(self->src), VPG(self->dst2), PAGE));
+}
+
+/*
+ * The hardware replaces only the vSIDs SET_DEV_ID gave a SID_MATCH pair:
+ * an ATC_INV of the device's vSID is accepted (and reaches the SMMU with
+ * the physical SID, which the host trace check verifies), one of a vSID no
+ * device has is refused, also after the device's vSID was unset.
+ */
+TEST_F(vcmdq, unknown_vsid)
+{
+	__u32 vsid = VSID_BASE + variant->smmu;
+	int fd = self->vm.iommufd;
+	__le64 cmds[2][2];
+	unsigned int at = 99;
+
+	cmd_atc_inv(cmds[0], vsid);
+	smmu_cmd_op(cmds[1], SMMU_CMD_SYNC);
+	ASSERT_EQ(0, vcmdq_submit(&self->vq.q, cmds, 2, NULL));
+
+	cmd_atc_inv(cmds[0], 0x777);
+	ASSERT_EQ(-EIO, vcmdq_submit(&self->vq.q, cmds, 2, &at));
+	ASSERT_EQ(0u, at);
+	ASSERT_EQ(VCMDQ_CERROR_ILL, vcmdq_cons_err(&self->vq.q));
+	ASSERT_EQ(0, vcmdq_ack_error(&self->vq.q));
+
+	/* Unset (after detaching the nested HWPT): the pair is gone. */
+	ASSERT_EQ(0, vmm_dev_attach(&self->n.vd.dev, self->n.parent_id, NULL));
+	ASSERT_EQ(0, vmm_viommu_unset_dev_id(fd, self->n.viommu_id,
+					     self->n.vd.dev.dev_id, vsid));
+	cmd_atc_inv(cmds[0], vsid);
+	ASSERT_EQ(-EIO, vcmdq_submit(&self->vq.q, cmds, 2, &at));
+	ASSERT_EQ(0u, at);
+	ASSERT_EQ(0, vcmdq_ack_error(&self->vq.q));
+	/* And set again: the pair is back. */
+	ASSERT_EQ(0, vmm_viommu_set_dev_id(fd, self->n.viommu_id,
+					   self->n.vd.dev.dev_id, vsid));
+	ASSERT_EQ(0, vcmdq_submit(&self->vq.q, cmds, 2, NULL));
+}
+
+/*
+ * The VMM's side on real hardware: the page maps only with its pair, the
+ * vIOMMU stays while it is mapped or has queues, queues come in order, are
+ * the hardware's shape, and keep their memory mapped and pinned.
+ */
+TEST_F(vcmdq, vmm_rules)
+{
+	struct nest *n = &self->n;
+	int fd = self->vm.iommufd;
+	__u64 q2 = smmu_ram_alloc(&self->vm.ram), q3;
+	__u32 id;
+
+	ASSERT_EQ(MAP_FAILED, mmap(NULL, PAGE, PROT_READ, MAP_SHARED, fd,
+				   n->cmdqv.out_vintf_mmap_offset));
+	ASSERT_EQ(ENXIO, errno);
+	ASSERT_EQ(MAP_FAILED, mmap(NULL, VCMDQ_PAGE0_SIZE, PROT_READ,
+				   MAP_PRIVATE, fd,
+				   n->cmdqv.out_vintf_mmap_offset));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-EBUSY, vmm_destroy(fd, n->viommu_id));
+
+	/* In index order: 2 before 1 is EINVAL, 0 is taken */
+	ASSERT_EQ(-EINVAL, vmm_hw_queue_alloc(fd, n->viommu_id,
+					      IOMMU_HW_QUEUE_TYPE_TEGRA241_CMDQV,
+					      2, q2, PAGE, &id));
+	ASSERT_EQ(-EEXIST, vmm_hw_queue_alloc(fd, n->viommu_id,
+					      IOMMU_HW_QUEUE_TYPE_TEGRA241_CMDQV,
+					      0, q2, PAGE, &id));
+	/* 2^n commands, at least two, aligned to the size */
+	ASSERT_EQ(-EINVAL, vmm_hw_queue_alloc(fd, n->viommu_id,
+					      IOMMU_HW_QUEUE_TYPE_TEGRA241_CMDQV,
+					      1, q2, 3 * VCMDQ_ENT_SIZE, &id));
+	ASSERT_EQ(-EINVAL, vmm_hw_queue_alloc(fd, n->viommu_id,
+					      IOMMU_HW_QUEUE_TYPE_TEGRA241_CMDQV,
+					      1, q2, VCMDQ_ENT_SIZE, &id));
+	ASSERT_EQ(-EINVAL, vmm_hw_queue_alloc(fd, n->viommu_id,
+					      IOMMU_HW_QUEUE_TYPE_TEGRA241_CMDQV,
+					      1, q2 + 64, 256, &id));
+	ASSERT_EQ(-ENOENT, vmm_hw_queue_alloc(fd, n->viommu_id,
+					      IOMMU_HW_QUEUE_TYPE_TEGRA241_CMDQV,
+					      1, IPA_HOLE, PAGE, &id));
+	ASSERT_EQ(0, vmm_hw_queue_alloc(fd, n->viommu_id,
+					IOMMU_HW_QUEUE_TYPE_TEGRA241_CMDQV,
+					1, q2, 256, &id));
+	/* Descending destruction; the guest memory stays mapped */
+	ASSERT_EQ(-EBUSY, vmm_destroy(fd, self->vq.hwq_id));
+	ASSERT_EQ(-EBUSY, vmm_ioas_unmap(fd, self->vm.ioas_id, GUEST_RAM_IPA,
+					 GUEST_RAM_SIZE, NULL));
+	ASSERT_EQ(0, vmm_destroy(fd, id));
+	q3 = smmu_ram_alloc(&self->vm.ram);
+	ASSERT_EQ(0, vmm_hw_queue_alloc(fd, n->viommu_id,
+					IOMMU_HW_QUEUE_TYPE_TEGRA241_CMDQV,
+					1, q3, PAGE, &id));
+	/* The trapped path works on this vIOMMU too */
+	{
+		vcmd_t cmd;
+
+		smmu_cmd_tlbi_nh_va(cmd.cmd, n->g.asid, VA_DST, true);
+		forward1(_metadata, fd, n, &cmd);
+	}
+}
+
+/*
+ * A CMDQV has a fixed number of VINTFs and VINTF0 is the host's: vIOMMUs of
+ * this type on one SMMU get the others (three with QEMU's default of four),
+ * then ENOSPC; a plain SMMUv3 vIOMMU still works, and a freed VINTF is
+ * given again.
+ */
+TEST_F(vcmdq, vintfs_run_out)
+{
+	struct iommu_viommu_tegra241_cmdqv data;
+	int fd = self->vm.iommufd;
+	__u32 dev = self->n.vd.dev.dev_id, ids[8], id;
+	int i, got;
+
+	for (got = 0; got < 8; got++) {
+		if (vmm_viommu_alloc(fd, dev, self->n.parent_id,
+				     IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV, &data,
+				     sizeof(data), &ids[got]))
+			break;
+		ASSERT_NE(self->n.cmdqv.out_vintf_mmap_offset,
+			  data.out_vintf_mmap_offset);
+	}
+	ASSERT_EQ(ENOSPC, errno);
+	/* The fixture's vIOMMU has one: 1 + 2 more of the guest VINTFs */
+	ASSERT_EQ(2, got);
+	ASSERT_EQ(0, vmm_viommu_alloc(fd, dev, self->n.parent_id,
+				      IOMMU_VIOMMU_TYPE_ARM_SMMUV3, NULL, 0,
+				      &id));
+	/* Without its driver data, the VMM could not map the page */
+	ASSERT_EQ(-EINVAL, vmm_viommu_alloc(fd, dev, self->n.parent_id,
+					    IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV,
+					    NULL, 0, &id));
+	ASSERT_EQ(0, vmm_destroy(fd, ids[0]));
+	ASSERT_EQ(0, vmm_viommu_alloc(fd, dev, self->n.parent_id,
+				      IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV, &data,
+				      sizeof(data), &ids[0]));
+	for (i = 0; i < got; i++)
+		ASSERT_EQ(0, vmm_destroy(fd, ids[i]));
+}
+
+/*
+ * One VM, one vIOMMU with its own VINTF per physical SMMU: both guests
+ * move VA_DST, and the invalidation through SMMU 0's VCMDQ reaches SMMU 0
+ * only; SMMU 1 keeps its stale entry until its own VCMDQ is used.
+ */
+TEST(vcmdq_two_vintfs)
+{
+	struct vm vm;
+	struct nest n[2] = {};
+	struct vq vq[2] = {};
+	__u64 src[2], dst[2], dst2[2];
+	int i, fd;
+
+	vm_setup(_metadata, &vm);
+	fd = vm.iommufd;
+	for (i = 0; i < 2; i++) {
+		struct guest *g = &n[i].g;
+
+		n[i].viommu_type = IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV;
+		nest_setup(_metadata, &n[i], i, fd, vm.ioas_id, &vm.ram,
+			   VSID_BASE + i);
+		vq_setup(_metadata, &vq[i], &n[i], fd, &vm.ram, 0);
+		src[i] = guest_page(_metadata, &vm.ram,
+				    seed_of(_metadata, i, 50));
+		dst[i] = guest_page(_metadata, &vm.ram,
+				    seed_of(_metadata, i, 51));
+		dst2[i] = guest_page(_metadata, &vm.ram,
+				     seed_of(_metadata, i, 52));
+		ASSERT_EQ(0, smmu_s1_map(&g->s1, VA_SRC, src[i],
+					 SMMU_PROT_READ));
+		ASSERT_EQ(0, smmu_s1_map(&g->s1, VA_DST, dst[i],
+					 SMMU_PROT_READ | SMMU_PROT_WRITE));
+		dma_copy(_metadata, &n[i].vd.edu, VA_SRC, VA_DST, PAGE);
+		ASSERT_EQ(-1, pattern_diff(hva(&vm.ram, src[i]),
+					 hva(&vm.ram, dst[i]), PAGE));
+	}
+	ASSERT_NE(n[0].cmdqv.out_vintf_mmap_offset,
+		  n[1].cmdqv.out_vintf_mmap_offset);
+
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, smmu_s1_map(&n[i].g.s1, VA_DST, dst2[i],
+					 SMMU_PROT_READ | SMMU_PROT_WRITE));
+	vq_tlbi_va(_metadata, &vq[0], n[0].g.asid, VA_DST);
+	for (i = 0; i < 2; i++) {
+		pattern_fill(hva(&vm.ram, src[i]), PAGE,
+			     seed_of(_metadata, i, 53));
+		dma_copy(_metadata, &n[i].vd.edu, VA_SRC, VA_DST, PAGE);
+	}
+	ASSERT_EQ(-1, pattern_diff(hva(&vm.ram, src[0]),
+				 hva(&vm.ram, dst2[0]), PAGE));
+	ASSERT_EQ(-1, pattern_diff(hva(&vm.ram, src[1]),
+				 hva(&vm.ram, dst[1]), PAGE)) {
+		TH_LOG("SMMU 1 dropped its entry on SMMU 0's VCMDQ");
+	}
+	vq_tlbi_va(_metadata, &vq[1], n[1].g.asid, VA_DST);
+	pattern_fill(hva(&vm.ram, src[1]), PAGE, seed_of(_metadata, 1, 54));
+	dma_copy(_metadata, &n[1].vd.edu, VA_SRC, VA_DST, PAGE);
+	ASSERT_EQ(-1, pattern_diff(hva(&vm.ram, src[1]),
+				 hva(&vm.ram, dst2[1]), PAGE));
+
+	for (i = 0; i < 2; i++) {
+		vm_dev_teardown(&n[i].vd);
+		munmap(vq[i].page0, VCMDQ_PAGE0_SIZE);
+	}
+	close(fd);
+}
+#endif /* VMM_HAVE_HW_QUEUE */
 
 TEST_HARNESS_MAIN
 

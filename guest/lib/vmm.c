@@ -372,6 +372,34 @@ int vmm_viommu_invalidate(int iommufd, __u32 viommu_id, __u32 data_type,
 }
 #endif
 
+#ifdef IOMMU_HW_QUEUE_ALLOC
+void *vmm_iommufd_mmap(int iommufd, __u64 offset, __u64 len)
+{
+	void *va = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, iommufd,
+			offset);
+
+	return va == MAP_FAILED ? NULL : va;
+}
+
+int vmm_hw_queue_alloc(int iommufd, __u32 viommu_id, __u32 type, __u32 index,
+		       __u64 ipa, __u64 len, __u32 *hw_queue_id)
+{
+	struct iommu_hw_queue_alloc cmd = {
+		.size = sizeof(cmd),
+		.viommu_id = viommu_id,
+		.type = type,
+		.index = index,
+		.nesting_parent_iova = ipa,
+		.length = len,
+	};
+	int ret = do_ioctl(iommufd, IOMMU_HW_QUEUE_ALLOC, &cmd);
+
+	if (!ret)
+		*hw_queue_id = cmd.out_hw_queue_id;
+	return ret;
+}
+#endif
+
 int vmm_dev_open(struct vmm_dev *dev, const struct vmm_pci *pci)
 {
 	memset(dev, 0, sizeof(*dev));

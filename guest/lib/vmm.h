@@ -150,6 +150,26 @@ int vmm_viommu_invalidate(int iommufd, __u32 viommu_id, __u32 data_type,
 			  const void *entries, __u32 entry_len, __u32 *num);
 #endif
 
+#ifdef IOMMU_HW_QUEUE_ALLOC
+/*
+ * Hardware the guest drives without VM exits (Tegra241 CMDQV): a vIOMMU of
+ * type IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV returns the mmap() pair of its VINTF
+ * page0 in its driver data; the VMM maps it for the guest and allocates the
+ * guest's queues (VCMDQs) in guest memory. See lib/vcmdq.h for the guest.
+ */
+#define VMM_HAVE_HW_QUEUE 1
+
+/* mmap() of @len bytes at @offset of the iommufd: shared, read/write. */
+void *vmm_iommufd_mmap(int iommufd, __u64 offset, __u64 len);
+/*
+ * IOMMU_HW_QUEUE_ALLOC: queue @index of @type (enum iommu_hw_queue_type) on
+ * the vIOMMU, its memory at guest physical address @ipa (an IOVA of the
+ * nesting parent's IOAS), @len bytes, physically contiguous.
+ */
+int vmm_hw_queue_alloc(int iommufd, __u32 viommu_id, __u32 type, __u32 index,
+		       __u64 ipa, __u64 len, __u32 *hw_queue_id);
+#endif
+
 /* VFIO cdev of one device. */
 int vmm_dev_open(struct vmm_dev *dev, const struct vmm_pci *pci);
 int vmm_dev_bind(struct vmm_dev *dev, int iommufd);

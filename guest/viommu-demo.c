@@ -14,6 +14,11 @@
  *    tables in its RAM, an STE naming them, and the TLBI commands it
  *    issues after changing its tables.
  *
+ * With the Tegra241 CMDQV each vIOMMU also owns a VINTF of its SMMU: the
+ * VMM maps the VINTF's page0 from /dev/iommu and gives the guest a command
+ * queue (VCMDQ) in guest RAM, and the guest invalidates through it with no
+ * system call at all (lib/vcmdq.[ch]).
+ *
  * Every DMA goes guest VA --(stage 1)--> IPA --(stage 2)--> host page.
  * Each step says what it did and with which IDs; any failure prints what
  * failed with the errno and exits 1.
@@ -32,6 +37,7 @@
 #include "edu.h"
 #include "pattern.h"
 #include "smmuv3.h"
+#include "vcmdq.h"
 #include "vmm.h"
 
 #ifndef VMM_HAVE_VIOMMU
@@ -73,6 +79,14 @@ struct side {
 	struct smmu_s1_table s1;
 	__u64 cd_ipa;
 	__u64 src_ipa, dst_ipa, new_ipa;
+#ifdef VMM_HAVE_HW_QUEUE
+	/* The VINTF of this SMMU's CMDQV that the vIOMMU owns */
+	struct iommu_viommu_tegra241_cmdqv cmdqv;
+	void *page0;			/* its page0, mapped from /dev/iommu */
+	__u64 q_ipa;			/* the guest's VCMDQ memory */
+	__u32 hwq_id;
+	struct vcmdq vq;
+#endif
 };
 
 static int iommufd = -1;
@@ -225,13 +239,29 @@ static void side_setup(struct side *s)
 	printf("nesting-parent HWPT %u: stage 2 (IPA -> host) of IOAS %u on SMMU %d\n",
 	       s->parent_id, ioas_id, s->smmu);
 
-	/* The VM's slice of this SMMU: it owns the VMID of the parent. */
+	/*
+	 * The VM's slice of this SMMU: it owns the VMID of the parent, and
+	 * with the CMDQV a VINTF whose page0 the VMM can map.
+	 */
+#ifdef VMM_HAVE_HW_QUEUE
+	if (vmm_viommu_alloc(iommufd, s->dev.dev_id, s->parent_id,
+			     IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV, &s->cmdqv,
+			     sizeof(s->cmdqv), &s->viommu_id))
+		fail("IOMMU_VIOMMU_ALLOC(TEGRA241_CMDQV) on HWPT %u",
+		     s->parent_id);
+	printf("vIOMMU %u of type TEGRA241_CMDQV on HWPT %u: the guest's vSMMU %d\n",
+	       s->viommu_id, s->parent_id, s->smmu);
+	printf("  it owns a VINTF of SMMU %d's CMDQV: page0 at mmap offset 0x%llx, %llu KiB\n",
+	       s->smmu, (unsigned long long)s->cmdqv.out_vintf_mmap_offset,
+	       (unsigned long long)s->cmdqv.out_vintf_mmap_length >> 10);
+#else
 	if (vmm_viommu_alloc(iommufd, s->dev.dev_id, s->parent_id,
 			     IOMMU_VIOMMU_TYPE_ARM_SMMUV3, NULL, 0,
 			     &s->viommu_id))
 		fail("IOMMU_VIOMMU_ALLOC on HWPT %u", s->parent_id);
 	printf("vIOMMU %u of type ARM_SMMUV3 on HWPT %u: the guest's vSMMU %d\n",
 	       s->viommu_id, s->parent_id, s->smmu);
+#endif
 
 	/* The device's StreamID as the guest sees it. */
 	s->vsid = rid_of(s->pci.bdf);
@@ -463,7 +493,103 @@ static void show_invalidation(void)
 	expect_landing(&sides[1], true);
 }
 
-/* ---- 7. teardown ---------------------------------------------------- */
+#ifdef VMM_HAVE_HW_QUEUE
+/* ---- 7. the direct path: a VCMDQ per vIOMMU, no VM exit -------------- */
+
+/* The VMM maps the VINTF page and gives the guest queue 0 in its RAM. */
+static void side_vcmdq(struct side *s)
+{
+	printf("\n-- SMMU %d\n", s->smmu);
+	s->page0 = vmm_iommufd_mmap(iommufd, s->cmdqv.out_vintf_mmap_offset,
+				    s->cmdqv.out_vintf_mmap_length);
+	if (!s->page0)
+		fail("mmap of VINTF page0 (vIOMMU %u)", s->viommu_id);
+	printf("VMM: mmap(/dev/iommu, offset 0x%llx, %llu KiB) = %p: the VINTF's page0,\n"
+	       "  which the VMM maps into the guest as its vCMDQV's page\n",
+	       (unsigned long long)s->cmdqv.out_vintf_mmap_offset,
+	       (unsigned long long)s->cmdqv.out_vintf_mmap_length >> 10,
+	       s->page0);
+	s->q_ipa = guest_page("the guest's VCMDQ (256 commands)");
+	if (vmm_hw_queue_alloc(iommufd, s->viommu_id,
+			       IOMMU_HW_QUEUE_TYPE_TEGRA241_CMDQV, 0, s->q_ipa,
+			       PAGE, &s->hwq_id))
+		fail("IOMMU_HW_QUEUE_ALLOC at IPA 0x%llx", s->q_ipa);
+	printf("VMM: IOMMU_HW_QUEUE_ALLOC: HW queue %u = VCMDQ 0 of the VINTF, reading\n"
+	       "  guest RAM at IPA 0x%llx (pinned while the queue lives)\n",
+	       s->hwq_id, s->q_ipa);
+	vcmdq_init(&s->vq, s->page0, 0, hva(s->q_ipa), 8);
+	if (vcmdq_enable(&s->vq))
+		fail("enable VCMDQ 0 of SMMU %d", s->smmu);
+	printf("guest of vSMMU %d: VCMDQ 0 enabled through its page (CONFIG.EN)\n",
+	       s->smmu);
+}
+
+/* The guest's TLBI_NH_VA + CMD_SYNC through its own queue: no ioctl. */
+static void vcmdq_tlbi_va(struct side *s)
+{
+	__le64 cmds[2][2];
+	unsigned int at;
+
+	smmu_cmd_tlbi_nh_va(cmds[0], ASID, VA_DST, true);
+	smmu_cmd_op(cmds[1], SMMU_CMD_SYNC);
+	if (vcmdq_submit(&s->vq, cmds, 2, &at))
+		fail("VCMDQ of SMMU %d: CONS.ERR %u", s->smmu,
+		     vcmdq_cons_err(&s->vq));
+	printf("guest of vSMMU %d: TLBI_NH_VA + CMD_SYNC written to its VCMDQ, PROD moved\n"
+	       "  to %u through the mapped page; the CMDQV consumed both (CONS %u)\n"
+	       "  with the VINTF's VMID: no system call, no VM exit\n",
+	       s->smmu, s->vq.prod, s->vq.prod);
+}
+
+static void show_vcmdq(void)
+{
+	int i;
+
+	step("7. A VCMDQ per vIOMMU: the guest invalidates with no VM exit");
+	for (i = 0; i < NR_SMMU; i++)
+		side_vcmdq(&sides[i]);
+
+	printf("\nBoth guests remap VA 0x%llx again:\n", VA_DST);
+	for (i = 0; i < NR_SMMU; i++) {
+		struct side *s = &sides[i];
+
+		s->dst_ipa = s->new_ipa;
+		s->new_ipa = guest_page("another destination page");
+		if (smmu_s1_map(&s->s1, VA_DST, s->new_ipa,
+				SMMU_PROT_READ | SMMU_PROT_WRITE))
+			fail("stage-1 remap of VA 0x%llx", VA_DST);
+		dma_message(s, "fifth");
+		expect_landing(s, false);
+	}
+	printf("\nOnly the guest of vSMMU 0 invalidates, through its own VCMDQ:\n");
+	vcmdq_tlbi_va(&sides[0]);
+	for (i = 0; i < NR_SMMU; i++) {
+		dma_message(&sides[i], "sixth");
+		expect_landing(&sides[i], i == 0);
+	}
+	printf("  SMMU 0's CMDQV executed it on SMMU 0 only; SMMU 1 is still stale.\n");
+	printf("\nThe guest of vSMMU 1 uses its VCMDQ:\n");
+	vcmdq_tlbi_va(&sides[1]);
+	dma_message(&sides[1], "seventh");
+	expect_landing(&sides[1], true);
+}
+
+/* The queue and the page go before the vIOMMU can. */
+static void side_vcmdq_teardown(struct side *s)
+{
+	if (vmm_destroy(iommufd, s->viommu_id) != -EBUSY)
+		fail_check("vIOMMU %u could be destroyed with its VCMDQ", s->viommu_id);
+	if (vcmdq_disable(&s->vq))
+		fail("disable VCMDQ of SMMU %d", s->smmu);
+	if (vmm_destroy(iommufd, s->hwq_id))
+		fail("destroy HW queue %u", s->hwq_id);
+	munmap(s->page0, s->cmdqv.out_vintf_mmap_length);
+	printf("VCMDQ disabled, HW queue %u destroyed, VINTF page unmapped (until then\n"
+	       "  destroying vIOMMU %u was EBUSY)\n", s->hwq_id, s->viommu_id);
+}
+#endif
+
+/* ---- 8. teardown ---------------------------------------------------- */
 
 static void side_teardown(struct side *s)
 {
@@ -480,6 +606,9 @@ static void side_teardown(struct side *s)
 		fail("detach dev_id %u", s->dev.dev_id);
 	printf("dev_id %u detached from HWPT %u (DMA now blocked)\n",
 	       s->dev.dev_id, s->nested_id);
+#ifdef VMM_HAVE_HW_QUEUE
+	side_vcmdq_teardown(s);
+#endif
 	if (vmm_viommu_unset_dev_id(iommufd, s->viommu_id, s->dev.dev_id,
 				    s->vsid))
 		fail("UNSET_DEV_ID vSID 0x%x on vIOMMU %u", s->vsid,
@@ -505,7 +634,7 @@ static void teardown(void)
 	__u64 unmapped = 0;
 	int i;
 
-	step("7. Teardown, in the reverse order of the setup");
+	step("8. Teardown, in the reverse order of the setup");
 	for (i = NR_SMMU - 1; i >= 0; i--)
 		side_teardown(&sides[i]);
 
@@ -543,6 +672,9 @@ int main(void)
 
 	show_dma();
 	show_invalidation();
+#ifdef VMM_HAVE_HW_QUEUE
+	show_vcmdq();
+#endif
 	teardown();
 
 	printf("\ndone: both devices translated through guest stage 1 over host stage 2,\n"

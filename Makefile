@@ -7,7 +7,7 @@
 S := scripts
 DEPS := build/.deps-$(shell cat deps/* | sha256sum | cut -c1-12)
 
-.PHONY: all deps tree qemu kernel check check-debug run export lint \
+.PHONY: all deps tree qemu kernel check check-debug run bench export lint \
 	bisect-check clean help
 
 all: check
@@ -46,6 +46,10 @@ check-debug: $(DEPS) qemu
 ## run           the vIOMMU demo: a reference VMM on the dual-SMMU VM, step by step
 run: kernel qemu
 	$(S)/boot.sh tests/demo.plan
+
+## bench         invalidation benchmarks in a VM: docs/bench.{md,json}, docs/bench-*.png
+bench: kernel qemu
+	$(S)/check.sh tests/bench.plan
 
 ## export        write build/linux and build/qemu back to patches/
 export:

@@ -10,19 +10,21 @@ shopt -s nullglob
 plan=${1:?usage: initramfs.sh PLAN OUT [KOBJ]} out=${2:?} kobj=${3:-$KOBJ}
 # Guest programs: every guest/*.c is one program, linked with the shared
 # code of guest/lib/, against the uAPI headers of the kernel it runs on
-# (so a program sees the series' ioctls) and the kselftest harness.
+# (so a program sees the series' ioctls), the kselftest harness and the
+# mock driver's test uAPI (iommufd_test.h, for guest/bench.c).
 gbin=$kobj/guest
 mkdir -p "$gbin"
 [ -d "$kobj/usr/include" ] || die "no uAPI headers in ${kobj#"$TOP"/}/usr/include (make kernel)"
 cflags=(-static -O2 -Wall -Wextra -Werror -D_GNU_SOURCE
 	-isystem "$kobj/usr/include" -I "$LINUX/tools/testing/selftests"
-	-I "$TOP/guest/lib")
+	-I "$TOP/guest/lib" -idirafter "$LINUX/drivers/iommu/iommufd")
 libsrc=("$TOP"/guest/lib/*.c)
 for src in "$TOP"/guest/*.c; do
 	prog=$gbin/$(basename "$src" .c)
-	newest=$(ls -t "$src" "$TOP"/guest/lib/* "$kobj/usr/include/linux/iommufd.h" 2>/dev/null | head -n 1)
+	newest=$(ls -t "$src" "$TOP"/guest/lib/* "$kobj/usr/include/linux/iommufd.h" \
+		"$LINUX/drivers/iommu/iommufd/iommufd_test.h" 2>/dev/null | head -n 1)
 	[ "$prog" -nt "$newest" ] && continue
-	ccache "${CROSS}gcc" "${cflags[@]}" -o "$prog" "$src" "${libsrc[@]}" -lpthread ||
+	ccache "${CROSS}gcc" "${cflags[@]}" -o "$prog" "$src" "${libsrc[@]}" -lpthread -lm ||
 		die "guest program $(basename "$src") does not build"
 done
 

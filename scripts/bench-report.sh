@@ -48,7 +48,8 @@ def cmp: if .status == "pending (issue 5)" then "–" else "≤ \(.limit | r)" e
 (if .vcmdq.status then
 	"| VCMDQ vs ioctl: TLBI_NH_VA + CMD_SYNC (dual) | 1 | \(.vcmdq.status) | |"
  else
-	"| VCMDQ: TLBI_NH_VA + CMD_SYNC (dual) | 1 | \(.vcmdq.ratio_to_floor | r) | \(.vcmdq.ratio_to_ioctl | r) x ioctl |"
+	"| SMMUv3 ioctl: TLBI_NH_VA (+ CMD_SYNC by the kernel) | 1 | \(.vcmdq.ioctl_ratio_to_floor | r) | \(.vcmdq.ioctl_ratio_to_floor | r) |",
+	"| VCMDQ: TLBI_NH_VA + CMD_SYNC, PROD write + CONS poll, no ioctl | 1 | \(.vcmdq.ratio_to_floor | r) | \(.vcmdq.ratio_to_ioctl | r) x the ioctl |"
  end),
 "",
 "**Scale** (mock, batch \(.scale[0].batch)): per-command cost with N virtual IDs set",

@@ -61,15 +61,16 @@ BEGIN {
 	}
 }
 
-/tegra241_cmdqv_sid_match / {
-	if (f["enable"] == 1)
-		match_vsid[s, f["vintf"], f["slot"]] = f["vsid"]
+# A pair counts when its SID_MATCH is enabled while its SID_REPLACE (written
+# first, as the kernel does) holds the physical SID.
+/tegra241_cmdqv_sid_replace / {
+	replace_psid[s, f["vintf"], f["slot"]] = f["psid"]
 }
 
-/tegra241_cmdqv_sid_replace / {
-	if (((s, f["vintf"], f["slot"]) in match_vsid) ||
-	    f["psid"] == psid[s])
-		replace_psid[s, f["vintf"], f["slot"]] = f["psid"]
+/tegra241_cmdqv_sid_match / {
+	if (f["enable"] == 1 && f["vsid"] == vsid[s] &&
+	    replace_psid[s, f["vintf"], f["slot"]] == psid[s])
+		pair[s] = 1
 }
 
 /tegra241_cmdqv_cmd / {
@@ -98,11 +99,6 @@ BEGIN {
 }
 
 END {
-	for (k in match_vsid) {
-		split(k, p, SUBSEP)
-		if (match_vsid[k] == vsid[p[1]] && replace_psid[k] == psid[p[1]])
-			pair[p[1]] = 1
-	}
 	print "TAP version 13"
 	print "1..11"
 	for (i = 1; i <= 2; i++) {

@@ -36,7 +36,8 @@ kernel: $(DEPS)
 
 ## check         run every test in VMs; ends with "N passed, N failed"
 check: kernel qemu
-	$(S)/check.sh tests/harness.plan tests/check.plan tests/e2e.plan tests/nested.plan
+	$(S)/check.sh tests/harness.plan tests/check.plan tests/e2e.plan tests/nested.plan \
+		tests/cmdqv-host.plan
 
 ## check-debug   the same tests on a KASAN/lockdep/kmemleak/UBSAN kernel
 check-debug: $(DEPS) qemu

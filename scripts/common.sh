@@ -32,8 +32,14 @@ export CCACHE_BASEDIR=$TOP
 export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
 
 # The QEMU binary, built if needed. Callers serialise on a lock, so two
-# builds never share (and wipe) one cache directory.
+# builds never share (and wipe) one cache directory. VIOMMU_QEMU=PATH
+# uses that binary instead (a development build of build/qemu).
 qemu_binary() {
+	if [ -n "${VIOMMU_QEMU:-}" ]; then
+		[ -x "$VIOMMU_QEMU" ] || die "VIOMMU_QEMU=$VIOMMU_QEMU is not an executable"
+		echo "$VIOMMU_QEMU"
+		return
+	fi
 	mkdir -p "$CACHE"
 	flock "$CACHE/qemu-build.lock" "$TOP/scripts/qemu-build.sh"
 }

@@ -1625,6 +1625,13 @@ TEST_F(vcmdq, unknown_vsid)
 	ASSERT_EQ(0, vmm_viommu_set_dev_id(fd, self->n.viommu_id,
 					   self->n.vd.dev.dev_id, vsid));
 	ASSERT_EQ(0, vcmdq_submit(&self->vq.q, cmds, 2, NULL));
+
+	/* Unbinding the device (closing its cdev) frees the pair too. */
+	vm_dev_teardown(&self->n.vd);
+	ASSERT_EQ(-EIO, vcmdq_submit(&self->vq.q, cmds, 2, &at));
+	ASSERT_EQ(0u, at);
+	ASSERT_EQ(VCMDQ_CERROR_ILL, vcmdq_cons_err(&self->vq.q));
+	ASSERT_EQ(0, vcmdq_ack_error(&self->vq.q));
 }
 
 /*

@@ -290,25 +290,13 @@ static long mock_cache(__u32 idev_id, __u32 cache_id)
 	return cmd.read_cache.out_cache;
 }
 
-/*
- * struct iommu_viommu_selftest with MOCK_VIOMMU_FLAG_NO_ID_SLOTS (the
- * kernel patch "iommufd/selftest: Let a mock vIOMMU back any number of
- * virtual IDs"), under our own names so that this program also builds
- * against a kernel without it, which answers EINVAL at run time.
- */
-struct mock_viommu_data {
-	__u32 in_data;
-	__u32 out_data;
-	__u32 flags;
-	__u32 __reserved;
-};
-#define MOCK_NO_ID_SLOTS	1u	/* MOCK_VIOMMU_FLAG_NO_ID_SLOTS */
-
 /* A mock vIOMMU: with the default 4 ID slots, or with no limit. */
 static int mock_viommu(__u32 dev_id, __u32 parent_id, bool no_slots,
 		       __u32 *viommu_id)
 {
-	struct mock_viommu_data data = { .flags = MOCK_NO_ID_SLOTS };
+	struct iommu_viommu_selftest data = {
+		.flags = MOCK_VIOMMU_FLAG_NO_ID_SLOTS,
+	};
 
 	return vmm_viommu_alloc(fd, dev_id, parent_id,
 				IOMMU_VIOMMU_TYPE_SELFTEST,

@@ -16,7 +16,7 @@ mkdir -p "$gbin"
 [ -d "$kobj/usr/include" ] || die "no uAPI headers in ${kobj#"$TOP"/}/usr/include (make kernel)"
 cflags=(-static -O2 -Wall -Wextra -Werror -D_GNU_SOURCE
 	-isystem "$kobj/usr/include" -I "$LINUX/tools/testing/selftests"
-	-I "$TOP/guest/lib")
+	-I "$TOP/guest/lib" -I "$LINUX/drivers/iommu/iommufd")
 libsrc=("$TOP"/guest/lib/*.c)
 for src in "$TOP"/guest/*.c; do
 	prog=$gbin/$(basename "$src" .c)

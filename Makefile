@@ -37,12 +37,13 @@ kernel: $(DEPS)
 ## check         run every test in VMs; ends with "N passed, N failed"
 check: kernel qemu
 	$(S)/check.sh tests/harness.plan tests/check.plan tests/e2e.plan tests/nested.plan \
-		tests/cmdqv-host.plan
+		tests/cmdqv-host.plan tests/fuzz.plan
 
 ## check-debug   the same tests on a KASAN/lockdep/kmemleak/UBSAN kernel
 check-debug: $(DEPS) qemu
 	$(S)/kernel-build.sh debug
-	$(S)/check.sh -k debug tests/check.plan tests/e2e.plan tests/nested.plan
+	$(S)/check.sh -k debug tests/check.plan tests/e2e.plan tests/nested.plan \
+		tests/cmdqv-host.plan tests/fuzz.plan tests/race.plan
 
 ## run           the vIOMMU demo: a reference VMM on the dual-SMMU VM, step by step
 run: kernel qemu

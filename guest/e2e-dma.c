@@ -79,9 +79,12 @@ struct vm_dev {
 	int smmu;
 };
 
+/* One edu per SMMU: pci[i] is the first one behind SMMU i. */
 static int find_edus(struct vmm_pci *pci)
 {
-	return vmm_find_pci(EDU_VENDOR, EDU_DEVICE, pci, MAX_EDU);
+	int n = vmm_find_pci(EDU_VENDOR, EDU_DEVICE, pci, MAX_EDU);
+
+	return n < 0 || n > MAX_EDU ? n : vmm_pci_per_iommu(pci, n);
 }
 
 /*
@@ -723,7 +726,10 @@ TEST_F(uapi, destroy_busy)
 
 /* ---- both devices ----------------------------------------------------- */
 
-/* The platform this test was written for: one edu behind each SMMU. */
+/*
+ * The platform this test was written for: two SMMUs, and the first edu
+ * behind each at a fixed address.
+ */
 TEST(topology)
 {
 	struct vmm_pci pci[MAX_EDU];

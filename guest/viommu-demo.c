@@ -143,9 +143,12 @@ static void show_platform(void)
 
 	step("1. The platform");
 	n = vmm_find_pci(EDU_VENDOR, EDU_DEVICE, pci, 4);
+	/* The first edu behind each SMMU (SMMU 0 has a second one). */
+	if (n > 0 && n <= 4)
+		n = vmm_pci_per_iommu(pci, n);
 	if (n != NR_SMMU) {
 		errno = n < 0 ? -n : ENODEV;
-		fail("expected %d edu devices (1234:11e8), found %d", NR_SMMU,
+		fail("expected edu devices (1234:11e8) behind %d SMMUs, found %d", NR_SMMU,
 		     n);
 	}
 	for (i = 0; i < NR_SMMU; i++) {

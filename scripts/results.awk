@@ -19,7 +19,9 @@
 #    ("1..N") announced but that never reported count as failed, and so does
 #    a program that exits non-zero with no failed test.
 #  - Every VM boot adds a "console" suite with one test: the kernel log holds
-#    no BUG, WARNING, Oops, KASAN, UBSAN, lockdep or kmemleak report.
+#    no BUG, WARNING, Oops, KASAN, UBSAN, lockdep or kmemleak report. The
+#    stack traces that fault injection prints by design are not reports
+#    (their count is noted).
 #  - A suite the plan names but that did not run counts as one failure.
 #
 # Prints a table, then "N passed, N failed, N skipped"; exits 1 on any
@@ -93,6 +95,14 @@ FNR == 1 { ksuite = ""; prog = ""; step = 0 }
 		if (splats[console]++ < 3)
 			note_add(console, substr(line, 1, 70))
 	}
+	# Fault injection (fail_nth, failslab, fail_page_alloc) prints a
+	# line and a stack trace per injected failure, and the allocation
+	# failure it causes may print "page allocation failure" with another
+	# stack: expected, not a splat, and nothing in them matches the
+	# patterns above. They are counted so the table shows that fault
+	# injection ran; a real report among them still fails the boot.
+	if (line ~ /FAULT_INJECTION: forcing a failure/)
+		faults[console]++
 }
 
 # Set-up steps of a plan ("do" lines) are not suites.
@@ -162,6 +172,8 @@ END {
 	for (i = 1; i <= nsuites; i++) {
 		n = order[i]
 		if (label[n] ~ /^console:/) {
+			if (faults[n])
+				note_add(n, faults[n] " injected faults")
 			if (splats[n])
 				fail[n]++
 			else

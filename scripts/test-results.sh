@@ -63,7 +63,7 @@ check() { # NAME EXPECTED-LAST-LINE SED-SCRIPT
 }
 
 echo "TAP version 13"
-echo "1..11"
+echo "1..14"
 check clean-run          "6 passed, 0 failed, 1 skipped" ''
 check kunit-case-fails   "5 passed, 1 failed, 1 skipped" 's/^    ok 3 case_c/    not ok 3 case_c/'
 check kunit-crash        "4 passed, 2 failed, 1 skipped" '/^    ok [23] case_/d'
@@ -75,4 +75,10 @@ check prog-missing       "4 passed, 1 failed, 0 skipped" '/^# viommu-suite: prog
 check kernel-warning     "5 passed, 1 failed, 1 skipped" 's/^Run \/init as init process/WARNING: CPU: 0 PID: 1 at x.c:1 f+0x0\n&/'
 check kunit-undeclared   "3 passed, 1 failed, 1 skipped" 's/Subtest: demo-suite/Subtest: other-suite/'
 check kmemleak-report    "5 passed, 1 failed, 1 skipped" 's/^# viommu-poweroff: 0/unreferenced object 0xffff0000 (size 64):\n&/'
+# What failslab/fail_page_alloc print for each injected failure: not a
+# report, but a real one right after it still is.
+fault='s/^Run \/init as init process/FAULT_INJECTION: forcing a failure.\nname failslab, interval 1, probability 3, space 0, times -1\nCPU: 1 UID: 0 PID: 88 Comm: fuzz-viommu Not tainted 6.12.57 #1\nCall trace:\n show_stack+0x20\/0x38 (C)\n dump_stack_lvl+0x8c\/0xd0\n should_fail_ex+0x1f4\/0x240\n should_failslab+0xb0\/0x100\n __kmalloc_cache_noprof+0x7c\/0x3b0\n iommufd_viommu_alloc_ioctl+0x1c4\/0x440\nfuzz-viommu: page allocation failure: order:0, mode:0x400cc0(GFP_KERNEL_ACCOUNT), nodemask=(null)\n warn_alloc+0x11c\/0x1b0\n&/'
+check fault-injection    "6 passed, 0 failed, 1 skipped" "$fault"
+check fault-then-warning "5 passed, 1 failed, 1 skipped" "$fault;s/Run \/init as init process/WARNING: CPU: 1 PID: 88 at drivers\/iommu\/iommufd\/viommu.c:24 iommufd_viommu_destroy+0x5c\/0x90\n&/"
+check fault-then-kasan   "5 passed, 1 failed, 1 skipped" "$fault;s/Run \/init as init process/BUG: KASAN: slab-use-after-free in iommufd_viommu_find_dev+0x2c\/0x70\n&/"
 [ $failed = 0 ]

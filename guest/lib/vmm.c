@@ -165,6 +165,16 @@ int vmm_find_pci(__u16 vendor, __u16 device, struct vmm_pci *out, int max)
 	return n;
 }
 
+int vmm_pci_per_iommu(struct vmm_pci *pci, int n)
+{
+	int i, m = 0;
+
+	for (i = 0; i < n; i++)
+		if (!m || strcmp(pci[i].iommu, pci[m - 1].iommu))
+			pci[m++] = pci[i];
+	return m;
+}
+
 int vmm_iommufd_open(void)
 {
 	int fd = open("/dev/iommu", O_RDWR | O_CLOEXEC);

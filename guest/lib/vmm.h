@@ -69,6 +69,13 @@ struct vmm_region {
  * @max (unsorted among all) were filled in: call again with more room.
  */
 int vmm_find_pci(__u16 vendor, __u16 device, struct vmm_pci *out, int max);
+/*
+ * Of the @n devices vmm_find_pci() sorted into @pci, keep the first one
+ * behind each IOMMU instance, in order, so that pci[i] is a device of the
+ * i-th IOMMU (the dual topology has a second edu behind SMMU 0). Returns
+ * the number of IOMMU instances.
+ */
+int vmm_pci_per_iommu(struct vmm_pci *pci, int n);
 
 /* /dev/iommu: returns the iommufd, or a negative errno. */
 int vmm_iommufd_open(void);

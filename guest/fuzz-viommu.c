@@ -1,0 +1,1576 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fuzz-viommu: a seeded, bounded fuzzer of the vIOMMU uAPI.
+ *
+ *   fuzz-viommu mock|smmu [seed=N] [iters=N] [secs=N] [fault=PCT]
+ *
+ * It drives IOMMU_VIOMMU_ALLOC, IOMMU_VIOMMU_SET_DEV_ID/UNSET_DEV_ID,
+ * IOMMU_HWPT_ALLOC of nested HWPTs on a vIOMMU, attach, IOMMU_DESTROY,
+ * device unbind and IOMMU_HWPT_INVALIDATE through a vIOMMU with random and
+ * mutated structs, ids and command words, in random sequences. Each
+ * sequence opens an iommufd (a "VM"), runs operations on it and closes
+ * everything again in a random order.
+ *
+ *   mock  the iommufd selftest driver: mock devices on the two mock IOMMU
+ *         instances (IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS, MOCK_FLAGS_DEVICE_IOMMU2),
+ *         IOMMU_VIOMMU_TYPE_SELFTEST.
+ *   smmu  the edu devices of the dual topology on vfio-pci, behind the two
+ *         emulated SMMUv3s, IOMMU_VIOMMU_TYPE_ARM_SMMUV3.
+ *
+ * The fuzzer keeps a model of what the kernel must hold (objects, the
+ * virtual IDs of each vIOMMU, attachments) and predicts every answer from
+ * shared/design/uapi.md: the errno of a call, the index at which an
+ * invalidation stops; a new object's id must be non-zero and no live
+ * object's, and every later answer about it (ENOENT, EBUSY, EEXIST)
+ * must agree with the model. Any difference is a report. In smmu mode
+ * each guest command is judged by the fuzzer's own reading of the
+ * allow-list (opcode, fields, the SMMU's features from IOMMU_GET_HW_INFO,
+ * the vIOMMU's vSIDs): a command the kernel accepts that the allow-list
+ * forbids is a report of its own ("accepted an illegal command"). After each
+ * sequence the kernel log must hold no SMMU command queue error
+ * (CERROR_ILL and friends: "CMDQ error", "global error").
+ *
+ * fault=PCT turns on failslab, fail_page_alloc and fail_usercopy with
+ * probability PCT for this task only, and only around its own ioctls
+ * (/proc/self/make-it-fail): a call may then also fail with ENOMEM or
+ * EFAULT, and must then change nothing.
+ *
+ * Runs are reproducible: the seed names the whole sequence of operations.
+ * The default is a fixed seed plus one taken from the clock, both printed;
+ * seed=N runs that one only. iters bounds the operations per seed, secs the
+ * time. Prints TAP: one test per seed, failing with its seed and the
+ * operation that went wrong.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/klog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "iommufd_test.h"
+#include "smmuv3.h"
+#include "vmm.h"
+
+#ifndef VMM_HAVE_VIOMMU
+int main(void)
+{
+	printf("TAP version 13\n1..0 # SKIP no vIOMMU uAPI in the headers\n");
+	return 4;
+}
+#else
+
+#define EDU_VENDOR	0x1234
+#define EDU_DEVICE	0x11e8
+
+#define MAX_DEV		4
+#define MAX_VIOMMU	4
+#define MAX_NESTED	8
+#define MAX_IOMMU	2
+#define MAX_BATCH	80	/* more than one SMMU batch (64 commands) */
+
+/* ---- random numbers: xorshift64*, one stream per seed ---------------- */
+
+static __u64 rng;
+
+static __u64 rnd(void)
+{
+	rng ^= rng >> 12;
+	rng ^= rng << 25;
+	rng ^= rng >> 27;
+	return rng * 0x2545f4914f6cdd1dull;
+}
+
+/* 0 .. n - 1 */
+static __u32 rn(__u32 n)
+{
+	return n ? rnd() % n : 0;
+}
+
+/* true with probability pct % */
+static bool chance(unsigned int pct)
+{
+	return rn(100) < pct;
+}
+
+/* ---- the model ------------------------------------------------------ */
+
+enum { SMMU, MOCK };
+static int mode;
+
+enum att { ATT_NONE, ATT_IOAS, ATT_PARENT, ATT_NESTED };
+
+struct fdev {
+	bool present;		/* bound to the iommufd */
+	int iommu;		/* index of its IOMMU instance */
+	__u32 dev_id;
+	__u32 stdev_id;		/* mock: the selftest object owning it */
+	struct vmm_dev vd;	/* smmu: its VFIO cdev */
+	struct vmm_pci pci;
+	int viommu;		/* -1, or the vIOMMU it has an ID on */
+	__u64 vid;
+	enum att att;
+	int att_idx;		/* parent iommu or nested index */
+};
+
+struct fviommu {
+	bool live;
+	__u32 id;
+	int iommu;
+	int nids;
+	int nnested;
+};
+
+struct fnested {
+	bool live;
+	__u32 id;
+	int viommu;
+	int users;		/* devices attached */
+};
+
+struct fparent {
+	bool live;
+	__u32 id;
+	int users;		/* vIOMMUs and devices attached */
+	__u32 plain_id;		/* a paging HWPT that is no nesting parent */
+};
+
+static struct {
+	int fd;
+	__u32 ioas;
+	int ndev;
+	struct fdev dev[MAX_DEV];
+	struct fviommu viommu[MAX_VIOMMU];
+	struct fnested nested[MAX_NESTED];
+	struct fparent parent[MAX_IOMMU];
+} S;
+
+/* What the physical SMMU offers (smmu mode), from IOMMU_GET_HW_INFO. */
+static struct {
+	bool ril, ats;
+	unsigned int asid_bits, ssid_bits;
+	__u64 pgsizes;		/* bit 12/14/16: 4K/16K/64K granules */
+} hw;
+
+/* ---- run state, figures and reports --------------------------------- */
+
+static __u64 cur_seed;
+static unsigned long cur_iter, cur_seq;
+static unsigned long reports, total_ops, total_seqs, total_cmds;
+static unsigned long accepted_cmds, enomem_seen;
+static unsigned int fault_pct;
+static int fail_fd = -1;
+static const char *cur_op = "";
+static int nr_pci;
+static struct vmm_pci pcis[MAX_DEV];
+static int pci_iommu[MAX_DEV];
+
+static void report(const char *fmt, ...)
+{
+	va_list ap;
+
+	reports++;
+	if (reports > 20)
+		return;
+	printf("# REPORT seed=0x%" PRIx64 " seq=%lu iter=%lu op=%s: ",
+	       (uint64_t)cur_seed, cur_seq, cur_iter, cur_op);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+/* The fault window: this task's allocations and copies may fail in it. */
+static void fault_window(bool on)
+{
+	int tries = 0;
+
+	if (fail_fd < 0)
+		return;
+	/* Closing the window is itself a copy from user that may fail */
+	while (pwrite(fail_fd, on ? "1" : "0", 1, 0) != 1) {
+		if ((errno != EFAULT && errno != ENOMEM) || ++tries == 1000) {
+			report("make-it-fail: %s", strerror(errno));
+			return;
+		}
+	}
+}
+
+/* ioctl inside the fault window: 0 or -errno. */
+static int fioctl(int fd, unsigned long req, void *arg)
+{
+	int ret;
+
+	fault_window(true);
+	ret = ioctl(fd, req, arg);
+	ret = ret ? -errno : 0;
+	fault_window(false);
+	if (ret == -ENOMEM)
+		enomem_seen++;
+	return ret;
+}
+
+/*
+ * Compare the kernel's answer with the prediction. With fault injection a
+ * call may also fail with ENOMEM (or EFAULT from fail_usercopy) instead.
+ * Returns true when the call succeeded, so the model must follow.
+ */
+static bool check(int got, int want)
+{
+	if (got == want)
+		return !got;
+	if (fault_pct && (got == -ENOMEM || got == -EFAULT))
+		return false;
+	if (!want && got)
+		report("expected success, got %s", strerror(-got));
+	else if (want && !got)
+		report("expected %s, the call succeeded", strerror(-want));
+	else
+		report("expected %s, got %s", strerror(-want), strerror(-got));
+	return false;
+}
+
+/* ---- object ids ---------------------------------------------------- */
+
+/* An id that names nothing in this context (ids are small and dense). */
+static __u32 bogus_id(void)
+{
+	return 1000 + rn(1000);
+}
+
+/* Is @id the id of an object the model knows alive? */
+static bool id_in_use(__u32 id)
+{
+	int i;
+
+	if (id == S.ioas)
+		return true;
+	for (i = 0; i < S.ndev; i++)
+		if (S.dev[i].present && (S.dev[i].dev_id == id ||
+					 (mode == MOCK && S.dev[i].stdev_id == id)))
+			return true;
+	for (i = 0; i < MAX_IOMMU; i++)
+		if ((S.parent[i].live && S.parent[i].id == id) ||
+		    (S.parent[i].plain_id && S.parent[i].plain_id == id))
+			return true;
+	for (i = 0; i < MAX_VIOMMU; i++)
+		if (S.viommu[i].live && S.viommu[i].id == id)
+			return true;
+	for (i = 0; i < MAX_NESTED; i++)
+		if (S.nested[i].live && S.nested[i].id == id)
+			return true;
+	return false;
+}
+
+/* A new object's id: non-zero, and no live object's. */
+static void check_new_id(const char *what, __u32 id)
+{
+	if (!id || id_in_use(id))
+		report("%s got id %u, which is %s", what, id,
+		       id ? "a live object's" : "invalid");
+}
+
+/* ---- set-up of a sequence ------------------------------------------ */
+
+static int mock_dev_create(struct fdev *d)
+{
+	struct iommu_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS,
+		.id = S.ioas,
+		.mock_domain_flags.dev_flags =
+			d->iommu ? MOCK_FLAGS_DEVICE_IOMMU2 : 0,
+	};
+	int ret = fioctl(S.fd, IOMMU_TEST_CMD, &cmd);
+
+	if (ret)
+		return ret;
+	check_new_id("mock device", cmd.mock_domain_flags.out_idev_id);
+	check_new_id("selftest object", cmd.mock_domain_flags.out_stdev_id);
+	d->present = true;
+	d->stdev_id = cmd.mock_domain_flags.out_stdev_id;
+	d->dev_id = cmd.mock_domain_flags.out_idev_id;
+	d->att = ATT_IOAS;
+	d->viommu = -1;
+	return 0;
+}
+
+/*
+ * Outside the fault window: when a VFIO bind fails half way, 6.12's own
+ * unwind gives the device back its default domain with
+ * __iommu_group_set_domain_nofail(), and arm-smmu-v3's attach allocates:
+ * an injected failure there is a WARN in code older than the vIOMMU.
+ */
+static int smmu_dev_bind(struct fdev *d)
+{
+	int ret;
+
+	ret = vmm_dev_open(&d->vd, &d->pci);
+	if (!ret)
+		ret = vmm_dev_bind(&d->vd, S.fd);
+	if (ret) {
+		vmm_dev_close(&d->vd);
+		return ret;
+	}
+	check_new_id("device", d->vd.dev_id);
+	d->present = true;
+	d->dev_id = d->vd.dev_id;
+	d->att = ATT_NONE;
+	d->viommu = -1;
+	return 0;
+}
+
+/*
+ * In the fault window a mock device may fail to be created, and also with
+ * EINVAL: a failed allocation while it is probed leaves it without an
+ * IOMMU, which the bind then refuses.
+ */
+static bool bind_may_fail(int ret)
+{
+	return fault_pct && (ret == -ENOMEM || ret == -EFAULT ||
+			     (mode == MOCK && ret == -EINVAL));
+}
+
+static int dev_bind(struct fdev *d)
+{
+	return mode == MOCK ? mock_dev_create(d) : smmu_dev_bind(d);
+}
+
+/* Unbind: the kernel must drop the device's virtual ID and attachment. */
+static void model_dev_gone(struct fdev *d)
+{
+	if (d->viommu >= 0)
+		S.viommu[d->viommu].nids--;
+	if (d->att == ATT_NESTED)
+		S.nested[d->att_idx].users--;
+	if (d->att == ATT_PARENT)
+		S.parent[d->att_idx].users--;
+	d->present = false;
+	d->viommu = -1;
+	d->att = ATT_NONE;
+}
+
+static void dev_unbind(struct fdev *d)
+{
+	if (mode == MOCK) {
+		struct iommu_destroy cmd = {
+			.size = sizeof(cmd), .id = d->stdev_id,
+		};
+
+		/* Destroying the selftest object unbinds the mock device */
+		if (ioctl(S.fd, IOMMU_DESTROY, &cmd))
+			report("destroy mock device %u: %s", d->stdev_id,
+			       strerror(errno));
+	} else {
+		vmm_dev_close(&d->vd);
+	}
+	model_dev_gone(d);
+}
+
+static int hwpt_paging(__u32 dev_id, __u32 flags, __u32 *id)
+{
+	struct iommu_hwpt_alloc cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.dev_id = dev_id,
+		.pt_id = S.ioas,
+	};
+	int ret = fioctl(S.fd, IOMMU_HWPT_ALLOC, &cmd);
+
+	*id = ret ? 0 : cmd.out_hwpt_id;
+	return ret;
+}
+
+/* The first present device of IOMMU @iommu, or NULL. */
+static struct fdev *dev_of(int iommu)
+{
+	int i;
+
+	for (i = 0; i < S.ndev; i++)
+		if (S.dev[i].present && S.dev[i].iommu == iommu)
+			return &S.dev[i];
+	return NULL;
+}
+
+static bool seq_open(void)
+{
+	struct iommu_ioas_alloc ioas = { .size = sizeof(ioas) };
+	int i, ret;
+
+	memset(&S, 0, sizeof(S));
+	S.fd = vmm_iommufd_open();
+	if (S.fd < 0) {
+		report("open /dev/iommu: %s", strerror(-S.fd));
+		return false;
+	}
+	if (ioctl(S.fd, IOMMU_IOAS_ALLOC, &ioas)) {
+		report("IOAS_ALLOC: %s", strerror(errno));
+		return false;
+	}
+	S.ioas = ioas.out_ioas_id;
+
+	/* mock: two devices on instance 0, one on instance 1, like dual */
+	S.ndev = mode == MOCK ? 3 : nr_pci;
+	for (i = 0; i < S.ndev; i++) {
+		struct fdev *d = &S.dev[i];
+
+		d->viommu = -1;
+		d->vd.fd = -1;
+		if (mode == MOCK) {
+			d->iommu = i == 2;
+		} else {
+			d->pci = pcis[i];
+			d->iommu = pci_iommu[i];
+		}
+		ret = dev_bind(d);
+		if (ret && !bind_may_fail(ret))
+			report("bind device %d: %s", i, strerror(-ret));
+	}
+	for (i = 0; i < MAX_IOMMU; i++) {
+		struct fdev *d = dev_of(i);
+
+		if (!d)
+			continue;
+		ret = hwpt_paging(d->dev_id, IOMMU_HWPT_ALLOC_NEST_PARENT,
+				  &S.parent[i].id);
+		if (!ret)
+			S.parent[i].live = true;
+		else if (!fault_pct)
+			report("nest parent on IOMMU %d: %s", i, strerror(-ret));
+		ret = hwpt_paging(d->dev_id, 0, &S.parent[i].plain_id);
+		if (ret && !fault_pct)
+			report("paging HWPT on IOMMU %d: %s", i, strerror(-ret));
+	}
+	return true;
+}
+
+/* Close everything in a random order: teardown cannot fail. */
+static void seq_close(void)
+{
+	int i;
+
+	if (chance(50))
+		for (i = 0; i < S.ndev; i++)
+			if (S.dev[i].present && chance(50))
+				dev_unbind(&S.dev[i]);
+	close(S.fd);
+	/* VFIO cdevs outlive the iommufd: their close ends the context */
+	for (i = 0; i < S.ndev; i++)
+		if (mode == SMMU)
+			vmm_dev_close(&S.dev[i].vd);
+	S.fd = -1;
+}
+
+/* ---- picking things --------------------------------------------------- */
+
+static struct fdev *pick_dev(void)
+{
+	struct fdev *d = &S.dev[rn(S.ndev)];
+
+	return d->present ? d : NULL;
+}
+
+/* A vIOMMU index, live or not. */
+static int pick_viommu(void)
+{
+	return rn(MAX_VIOMMU);
+}
+
+static __u32 viommu_id_of(int v)
+{
+	return S.viommu[v].live ? S.viommu[v].id : bogus_id();
+}
+
+/* Virtual IDs come from a small pool so that they collide. */
+static __u64 pick_vid(void)
+{
+	switch (rn(8)) {
+	case 0:
+		return 0xffffffffull;
+	case 1:
+		return 0x100000000ull << rn(32);	/* too big */
+	default:
+		return 0x40 + rn(6);
+	}
+}
+
+/* ---- IOMMU_VIOMMU_ALLOC ------------------------------------------------ */
+
+static void op_viommu_alloc(void)
+{
+	union {
+		struct iommu_viommu_alloc cmd;
+		__u8 raw[64];
+	} u = {};
+	struct iommu_viommu_alloc *cmd = &u.cmd;
+	struct iommu_viommu_selftest data = { .in_data = rnd() };
+	struct fdev *d = pick_dev();
+	int v, want = 0, iommu, p, ret, mut, k, h;
+	static char opname[128];
+
+	cur_op = "VIOMMU_ALLOC";
+	for (v = 0; v < MAX_VIOMMU && S.viommu[v].live; v++)
+		;
+	if (!d || v == MAX_VIOMMU)
+		return;
+	iommu = d->iommu;
+	p = chance(85) ? iommu : !iommu;
+	cmd->size = sizeof(*cmd);
+	cmd->dev_id = d->dev_id;
+	cmd->hwpt_id = S.parent[p].live ? S.parent[p].id : bogus_id();
+	cmd->type = mode == MOCK ? IOMMU_VIOMMU_TYPE_SELFTEST :
+				   IOMMU_VIOMMU_TYPE_ARM_SMMUV3;
+	if (mode == MOCK && chance(50)) {
+		cmd->data_uptr = (uintptr_t)&data;
+		cmd->data_len = sizeof(data);
+	}
+	if (!S.parent[p].live)
+		want = -ENOENT;
+	else if (p != iommu)
+		want = -EINVAL;
+
+	/* At most one mutation, whose answer uapi.md fixes */
+	mut = chance(50) ? rn(12) : 99;
+	snprintf(opname, sizeof(opname),
+		 "VIOMMU_ALLOC(dev %u iommu %d, parent %u iommu %d, mutation %d)",
+		 d->dev_id, iommu, cmd->hwpt_id, p, mut);
+	cur_op = opname;
+	switch (mut) {
+	case 0:
+		cmd->flags = 1u << rn(32);
+		want = -EOPNOTSUPP;
+		break;
+	case 1:
+		cmd->__reserved = 1u << rn(32);
+		want = -EOPNOTSUPP;
+		break;
+	case 2:
+		cmd->dev_id = bogus_id();
+		want = want == -ENOENT ? want : -ENOENT;
+		break;
+	case 3: {
+		static const __u32 types[] = { 0, 2, 3, 0x1234, 0xdeadbeee };
+
+		cmd->type = types[rn(5)];
+		if (mode == SMMU && chance(30))
+			cmd->type = IOMMU_VIOMMU_TYPE_SELFTEST;
+		if (mode == MOCK && chance(30))
+			cmd->type = IOMMU_VIOMMU_TYPE_ARM_SMMUV3;
+		want = -EOPNOTSUPP;
+		break;
+	}
+	case 4:
+		/* An IOAS is not a HWPT_PAGING */
+		cmd->hwpt_id = S.ioas;
+		want = -ENOENT;
+		break;
+	case 5:
+		/* A paging HWPT that is not a nesting parent */
+		if (!S.parent[iommu].plain_id)
+			return;
+		cmd->hwpt_id = S.parent[iommu].plain_id;
+		want = -EINVAL;
+		break;
+	case 6:
+		cmd->data_len = sizeof(data);
+		cmd->data_uptr = 0;
+		want = -EINVAL;
+		break;
+	case 7:
+		cmd->data_len = 0;
+		cmd->data_uptr = (uintptr_t)&data;
+		want = -EINVAL;
+		break;
+	case 8:
+		/*
+		 * Shorter: below out_viommu_id EINVAL; the data fields after it
+		 * are an extension, a struct without them has no data
+		 */
+		cmd->size = rn(offsetof(struct iommu_viommu_alloc, data_len) + 8);
+		if (cmd->size < offsetof(struct iommu_viommu_alloc, data_len)) {
+			want = -EINVAL;
+		} else {
+			cmd->data_len = 0;
+			cmd->data_uptr = 0;
+		}
+		break;
+	case 9:
+		/* Longer: trailing bytes must be zero */
+		cmd->size = sizeof(*cmd) + 1 + rn(sizeof(u) - sizeof(*cmd) - 1);
+		if (chance(50)) {
+			u.raw[sizeof(*cmd) + rn(cmd->size - sizeof(*cmd))] = 1 + rn(255);
+			want = -E2BIG;
+		}
+		break;
+	case 10:
+		if (mode == SMMU) {
+			/* IOMMU_VIOMMU_TYPE_ARM_SMMUV3 takes no data */
+			cmd->data_uptr = (uintptr_t)&data;
+			cmd->data_len = sizeof(data);
+			want = want ? want : -EOPNOTSUPP;
+		} else {
+			cmd->data_uptr = 16;	/* unmapped */
+			cmd->data_len = sizeof(data);
+			want = want ? want : -EFAULT;
+		}
+		break;
+	case 11:
+		/* A nested HWPT or a vIOMMU is not a nesting parent either */
+		/*
+		 * Only live ones: a stale id may name an auto-domain HWPT
+		 * that an attach to the IOAS made meanwhile
+		 */
+		k = pick_viommu();
+		h = rn(MAX_NESTED);
+		cmd->hwpt_id = S.viommu[k].live ? S.viommu[k].id :
+			       S.nested[h].live ? S.nested[h].id : bogus_id();
+		want = -ENOENT;
+		break;
+	}
+	ret = fioctl(S.fd, IOMMU_VIOMMU_ALLOC, cmd);
+	if (!check(ret, want))
+		return;
+	check_new_id("vIOMMU", cmd->out_viommu_id);
+	S.viommu[v].live = true;
+	S.viommu[v].id = cmd->out_viommu_id;
+	S.viommu[v].iommu = iommu;
+	S.viommu[v].nids = 0;
+	S.viommu[v].nnested = 0;
+	S.parent[iommu].users++;
+	if (cmd->data_len && data.out_data != ~data.in_data)
+		report("vIOMMU data: in 0x%x out 0x%x", data.in_data,
+		       data.out_data);
+}
+
+/* ---- SET_DEV_ID / UNSET_DEV_ID ------------------------------------- */
+
+static int model_vid_owner(int v, __u64 vid)
+{
+	int i;
+
+	for (i = 0; i < S.ndev; i++)
+		if (S.dev[i].present && S.dev[i].viommu == v &&
+		    S.dev[i].vid == vid)
+			return i;
+	return -1;
+}
+
+static void op_set_dev_id(bool set)
+{
+	struct iommu_viommu_set_dev_id cmd = { .size = sizeof(cmd) };
+	struct fdev *d = pick_dev();
+	int v = pick_viommu(), want = 0, ret;
+	struct fviommu *vi = &S.viommu[v];
+	__u64 vid = pick_vid();
+
+	cur_op = set ? "SET_DEV_ID" : "UNSET_DEV_ID";
+	if (!d)
+		return;
+	/* UNSET mostly with the recorded pair, to get past the checks */
+	if (!set && d->viommu >= 0 && chance(70)) {
+		v = d->viommu;
+		vi = &S.viommu[v];
+		vid = d->vid;
+	}
+	cmd.viommu_id = viommu_id_of(v);
+	cmd.dev_id = d->dev_id;
+	cmd.id = vid;
+	if (chance(5)) {
+		cmd.__reserved = 1;
+		want = -EOPNOTSUPP;
+	} else if (!vi->live) {
+		want = -ENOENT;
+	} else if (chance(5)) {
+		cmd.dev_id = bogus_id();
+		want = -ENOENT;
+	} else if (set) {
+		if (d->iommu != vi->iommu || vid > 0xffffffffull)
+			want = -EINVAL;
+		else if (d->viommu >= 0 || model_vid_owner(v, vid) >= 0)
+			want = -EEXIST;
+		else if (mode == MOCK && vi->nids >= MOCK_VIOMMU_VDEV_ID_SLOTS)
+			want = -ENOSPC;
+	} else {
+		if (d->viommu != v || d->vid != vid)
+			want = -EINVAL;
+		else if (d->att == ATT_NESTED &&
+			 S.nested[d->att_idx].viommu == v)
+			want = -EBUSY;
+	}
+	ret = fioctl(S.fd, set ? IOMMU_VIOMMU_SET_DEV_ID :
+				 IOMMU_VIOMMU_UNSET_DEV_ID, &cmd);
+	if (!check(ret, want))
+		return;
+	if (set) {
+		d->viommu = v;
+		d->vid = vid;
+		vi->nids++;
+	} else {
+		d->viommu = -1;
+		vi->nids--;
+	}
+}
+
+/* ---- nested HWPT on a vIOMMU -------------------------------------- */
+
+/* The vSTE allow-list of uapi.md, read independently of the kernel. */
+static int vste_errno(__u64 ste0, __u64 ste1)
+{
+	const __u64 ok0 = SMMU_STE_0_V | SMMU_STE_0_CFG | SMMU_STE_0_S1FMT |
+			  SMMU_STE_0_S1CTXPTR | SMMU_STE_0_S1CDMAX;
+	const __u64 ok1 = SMMU_STE_1_S1DSS | SMMU_STE_1_S1CIR |
+			  SMMU_STE_1_S1COR | SMMU_STE_1_S1CSH |
+			  SMMU_STE_1_S1STALLD | SMMU_STE_1_EATS;
+	unsigned int cfg = SMMU_GET(SMMU_STE_0_CFG, ste0);
+	unsigned int eats = SMMU_GET(SMMU_STE_1_EATS, ste1);
+
+	if (!(ste0 & SMMU_STE_0_V))
+		return 0;
+	if ((ste0 & ~ok0) || (ste1 & ~ok1))
+		return -EIO;
+	if (cfg != SMMU_STE_0_CFG_ABORT && cfg != SMMU_STE_0_CFG_BYPASS &&
+	    cfg != SMMU_STE_0_CFG_S1)
+		return -EIO;
+	if (cfg == SMMU_STE_0_CFG_S1) {
+		unsigned int cdmax = SMMU_GET(SMMU_STE_0_S1CDMAX, ste0);
+		unsigned int fmt = SMMU_GET(SMMU_STE_0_S1FMT, ste0);
+
+		if (cdmax > hw.ssid_bits)
+			return -EIO;
+		/* 2-level CD tables: QEMU has none, and no SSIDs anyway */
+		if (cdmax && fmt)
+			return -EIO;
+	}
+	/* EATS: 0 (abort) or 1 (translate) */
+	return eats > 1 ? -EIO : 0;
+}
+
+static void random_vste(__u64 ste[2])
+{
+	static const unsigned int cfgs[] = { 0, 4, 5, 5, 5 };
+
+	ste[0] = SMMU_STE_0_V | SMMU_FIELD(SMMU_STE_0_CFG, cfgs[rn(5)]) |
+		 SMMU_FIELD(SMMU_STE_0_S1CTXPTR, rnd() >> 20);
+	ste[1] = rnd() & (SMMU_STE_1_S1DSS | SMMU_STE_1_S1CIR |
+			  SMMU_STE_1_S1COR | SMMU_STE_1_S1CSH);
+	if (chance(10))
+		ste[1] |= SMMU_FIELD(SMMU_STE_1_EATS, 1);
+	if (chance(5))
+		ste[0] &= ~SMMU_STE_0_V;
+	if (chance(30))
+		ste[rn(2)] ^= 1ull << rn(64);
+	if (chance(5)) {
+		ste[0] = rnd();
+		ste[1] = rnd();
+	}
+}
+
+static void op_nested_alloc(void)
+{
+	struct iommu_hwpt_alloc cmd = { .size = sizeof(cmd) };
+	struct iommu_hwpt_selftest mock = { .iotlb = rnd() };
+	__u64 ste[2] = {};
+	__u8 big[32] = {};
+	struct fdev *d = pick_dev();
+	int v = pick_viommu(), h, want = 0, ret;
+	struct fviommu *vi = &S.viommu[v];
+
+	cur_op = "HWPT_ALLOC(nested)";
+	for (h = 0; h < MAX_NESTED && S.nested[h].live; h++)
+		;
+	if (!d || h == MAX_NESTED)
+		return;
+	cmd.dev_id = d->dev_id;
+	cmd.pt_id = viommu_id_of(v);
+	if (mode == MOCK) {
+		cmd.data_type = IOMMU_HWPT_DATA_SELFTEST;
+		cmd.data_uptr = (uintptr_t)&mock;
+		cmd.data_len = sizeof(mock);
+	} else {
+		random_vste(ste);
+		cmd.data_type = IOMMU_HWPT_DATA_ARM_SMMUV3;
+		cmd.data_uptr = (uintptr_t)ste;
+		cmd.data_len = sizeof(ste);
+	}
+	if (!vi->live)
+		want = -EINVAL;		/* pt_id names no object */
+	else if (d->iommu != vi->iommu)
+		want = -EINVAL;
+	else if (mode == SMMU)
+		want = vste_errno(ste[0], ste[1]);
+
+	switch (chance(40) ? rn(7) : 99) {
+	case 0:
+		cmd.__reserved = 1;
+		want = -EOPNOTSUPP;
+		break;
+	case 1:
+		cmd.data_len = 0;
+		want = -EINVAL;		/* a data type without data */
+		break;
+	case 2:
+		cmd.dev_id = bogus_id();
+		want = -ENOENT;
+		break;
+	case 3:
+		if (want != -EINVAL) {
+			cmd.flags = 1u << rn(32);
+			if (cmd.flags != IOMMU_HWPT_FAULT_ID_VALID)
+				want = -EOPNOTSUPP;
+			else if (!want)
+				want = -ENOENT;	/* fault_id 0 */
+		}
+		break;
+	case 4:
+		/* The other driver's data type */
+		if (want != -EINVAL) {
+			cmd.data_type = mode == MOCK ? IOMMU_HWPT_DATA_ARM_SMMUV3 :
+						       IOMMU_HWPT_DATA_SELFTEST;
+			want = mode == MOCK ? -EOPNOTSUPP : -EINVAL;
+		}
+		break;
+	case 5:
+		/*
+		 * Longer data than the driver's struct: 6.12's
+		 * iommu_copy_struct_from_user() takes none (EINVAL), unlike
+		 * the invalidation arrays (E2BIG only for non-zero bytes)
+		 */
+		if (want != -EINVAL) {
+			memcpy(big, (void *)(uintptr_t)cmd.data_uptr,
+			       cmd.data_len);
+			if (chance(50))
+				big[cmd.data_len + rn(sizeof(big) - cmd.data_len)] = 1;
+			cmd.data_uptr = (uintptr_t)big;
+			cmd.data_len = sizeof(big);
+			want = -EINVAL;
+		}
+		break;
+	case 6:
+		if (want != -EINVAL) {
+			cmd.data_len = 1 + rn(cmd.data_len - 1);
+			want = -EINVAL;
+		}
+		break;
+	}
+	ret = fioctl(S.fd, IOMMU_HWPT_ALLOC, &cmd);
+	if (ret == 0 && mode == SMMU && vste_errno(ste[0], ste[1]) &&
+	    cmd.data_uptr == (uintptr_t)ste)
+		report("accepted an illegal vSTE %016llx %016llx",
+		       (unsigned long long)ste[0], (unsigned long long)ste[1]);
+	if (!check(ret, want))
+		return;
+	check_new_id("nested HWPT", cmd.out_hwpt_id);
+	S.nested[h].live = true;
+	S.nested[h].id = cmd.out_hwpt_id;
+	S.nested[h].viommu = v;
+	S.nested[h].users = 0;
+	vi->nnested++;
+}
+
+/* ---- attach ------------------------------------------------------------ */
+
+static void model_detach(struct fdev *d)
+{
+	if (d->att == ATT_NESTED)
+		S.nested[d->att_idx].users--;
+	if (d->att == ATT_PARENT)
+		S.parent[d->att_idx].users--;
+	d->att = ATT_NONE;
+}
+
+static int dev_attach(struct fdev *d, __u32 pt_id)
+{
+	if (mode == MOCK) {
+		struct iommu_test_cmd cmd = {
+			.size = sizeof(cmd),
+			.op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE,
+			.id = d->stdev_id,
+			.mock_domain_replace.pt_id = pt_id,
+		};
+
+		return fioctl(S.fd, IOMMU_TEST_CMD, &cmd);
+	} else {
+		struct vfio_device_attach_iommufd_pt cmd = {
+			.argsz = sizeof(cmd), .pt_id = pt_id,
+		};
+
+		return fioctl(d->vd.fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &cmd);
+	}
+}
+
+static void op_attach(void)
+{
+	struct fdev *d = pick_dev();
+	int kind = rn(4), idx = 0, want = 0, ret;
+	__u32 pt;
+
+	cur_op = "attach";
+	if (!d)
+		return;
+	switch (kind) {
+	case 0:
+		pt = S.ioas;
+		break;
+	case 1:
+		idx = chance(80) ? d->iommu : !d->iommu;
+		if (!S.parent[idx].live)
+			return;
+		pt = S.parent[idx].id;
+		/* Another SMMU's page table: EINVAL (the mock does not care) */
+		if (idx != d->iommu) {
+			if (mode == MOCK)
+				return;
+			want = -EINVAL;
+		}
+		break;
+	case 2:
+		idx = rn(MAX_NESTED);
+		if (!S.nested[idx].live)
+			return;
+		pt = S.nested[idx].id;
+		/* Only with a virtual ID on the nested HWPT's vIOMMU */
+		if (d->viommu != S.nested[idx].viommu)
+			want = -ENOENT;
+		break;
+	default:
+		/* VFIO detach (the mock devices have no detach) */
+		if (mode == MOCK)
+			return;
+		cur_op = "detach";
+		{
+			struct vfio_device_detach_iommufd_pt cmd = {
+				.argsz = sizeof(cmd),
+			};
+
+			ret = fioctl(d->vd.fd, VFIO_DEVICE_DETACH_IOMMUFD_PT,
+				     &cmd);
+		}
+		/* Detaching a detached device is a no-op that succeeds */
+		if (check(ret, 0))
+			model_detach(d);
+		return;
+	}
+	ret = dev_attach(d, pt);
+	if (!check(ret, want))
+		return;
+	model_detach(d);
+	d->att = kind == 0 ? ATT_IOAS : kind == 1 ? ATT_PARENT : ATT_NESTED;
+	d->att_idx = idx;
+	if (kind == 1)
+		S.parent[idx].users++;
+	if (kind == 2)
+		S.nested[idx].users++;
+}
+
+/* ---- IOMMU_DESTROY --------------------------------------------------- */
+
+static void op_destroy(void)
+{
+	struct iommu_destroy cmd = { .size = sizeof(cmd) };
+	int want, ret, i = 0, k = rn(5);
+
+	cur_op = "DESTROY";
+	switch (k) {
+	case 0:
+		i = pick_viommu();
+		if (!S.viommu[i].live)
+			return;
+		cmd.id = S.viommu[i].id;
+		want = S.viommu[i].nids || S.viommu[i].nnested ? -EBUSY : 0;
+		break;
+	case 1:
+	case 2:
+		i = rn(MAX_NESTED);
+		if (!S.nested[i].live)
+			return;
+		cmd.id = S.nested[i].id;
+		want = S.nested[i].users ? -EBUSY : 0;
+		break;
+	case 3:
+		i = rn(MAX_IOMMU);
+		if (!S.parent[i].live)
+			return;
+		cmd.id = S.parent[i].id;
+		want = S.parent[i].users ? -EBUSY : 0;
+		break;
+	default:
+		if (chance(50)) {
+			struct fdev *d = pick_dev();
+
+			if (!d)
+				return;
+			/* The VFIO driver owns the device object */
+			cmd.id = d->dev_id;
+			want = -EBUSY;
+		} else {
+			cmd.id = bogus_id();
+			want = -ENOENT;
+		}
+		break;
+	}
+	ret = fioctl(S.fd, IOMMU_DESTROY, &cmd);
+	if (!check(ret, want) || k == 4)
+		return;
+	if (k == 0) {
+		S.viommu[i].live = false;
+		S.parent[S.viommu[i].iommu].users--;
+	} else if (k == 3) {
+		S.parent[i].live = false;
+	} else {
+		S.nested[i].live = false;
+		S.viommu[S.nested[i].viommu].nnested--;
+	}
+}
+
+/* ---- unbind and bind again ---------------------------------------------- */
+
+static void op_rebind(void)
+{
+	struct fdev *d = &S.dev[rn(S.ndev)];
+	int ret;
+
+	cur_op = "unbind/bind";
+	if (d->present)
+		dev_unbind(d);
+	ret = dev_bind(d);
+	if (ret && !bind_may_fail(ret))
+		check(ret, 0);
+}
+
+/* ---- IOMMU_HWPT_INVALIDATE through a vIOMMU ------------------------ */
+
+/*
+ * The command allow-list of uapi.md, read independently of the kernel:
+ * 0 if the SMMU may be given @c for the guest of vIOMMU @v, else -EIO.
+ */
+static int cmd_errno(int v, const __u64 c[2])
+{
+	const __u64 vmid = SMMU_CMD_0_VMID, asid = SMMU_CMD_0_ASID;
+	const __u64 range0 = SMMU_CMD_0_TLBI_NUM | SMMU_CMD_0_TLBI_SCALE;
+	const __u64 range1 = SMMU_CMD_1_TLBI_TTL | SMMU_CMD_1_TLBI_TG;
+	__u64 ok0 = SMMU_CMD_0_OP, ok1 = 0;
+	unsigned int op = c[0] & 0xff, tg;
+
+	switch (op) {
+	case SMMU_CMD_TLBI_NH_ALL:
+		ok0 |= vmid;
+		break;
+	case SMMU_CMD_TLBI_NH_ASID:
+		ok0 |= vmid | asid;
+		break;
+	case SMMU_CMD_TLBI_NH_VA:
+		ok0 |= asid;
+		/* fallthrough */
+	case SMMU_CMD_TLBI_NH_VAA:
+		ok0 |= vmid | range0;
+		ok1 |= SMMU_CMD_1_TLBI_LEAF | SMMU_CMD_1_TLBI_ADDR | range1;
+		break;
+	case SMMU_CMD_TLBI_NSNH_ALL:
+		break;
+	case SMMU_CMD_CFGI_CD:
+		ok0 |= SMMU_CMD_0_CFGI_SSID;
+		ok1 |= SMMU_CMD_1_CFGI_LEAF;
+		/* fallthrough */
+	case SMMU_CMD_CFGI_CD_ALL:
+		ok0 |= SMMU_CMD_0_SID;
+		break;
+	case SMMU_CMD_ATC_INV:
+		/* No ATS on these SMMUs, and no edu has ATS on */
+		return -EIO;
+	default:
+		return -EIO;
+	}
+	if ((c[0] & ~ok0) || (c[1] & ~ok1))
+		return -EIO;
+	if (op == SMMU_CMD_TLBI_NH_VA || op == SMMU_CMD_TLBI_NH_VAA) {
+		tg = SMMU_GET(SMMU_CMD_1_TLBI_TG, c[1]);
+		if ((c[0] & range0) || (c[1] & range1)) {
+			if (!hw.ril || !tg || !(hw.pgsizes & (1ull << (10 + 2 * tg))))
+				return -EIO;
+		}
+	}
+	if ((op == SMMU_CMD_TLBI_NH_VA || op == SMMU_CMD_TLBI_NH_ASID) &&
+	    (SMMU_GET(asid, c[0]) >> hw.asid_bits))
+		return -EIO;
+	if (op == SMMU_CMD_CFGI_CD &&
+	    (SMMU_GET(SMMU_CMD_0_CFGI_SSID, c[0]) >> hw.ssid_bits))
+		return -EIO;
+	if (op == SMMU_CMD_CFGI_CD || op == SMMU_CMD_CFGI_CD_ALL) {
+		if (model_vid_owner(v, SMMU_GET(SMMU_CMD_0_SID, c[0])) < 0)
+			return -EIO;
+	}
+	return 0;
+}
+
+/* A virtual ID that a device has on vIOMMU @v, if there is one. */
+static __u32 owned_vid(int v)
+{
+	int i, start = rn(S.ndev);
+
+	for (i = 0; i < S.ndev; i++) {
+		struct fdev *d = &S.dev[(start + i) % S.ndev];
+
+		if (d->present && d->viommu == v)
+			return d->vid;
+	}
+	return 0x40 + rn(6);
+}
+
+/* A mostly legal command, sometimes bent out of shape. */
+static void random_cmd(int v, __u64 c[2])
+{
+	static const unsigned int ops[] = {
+		SMMU_CMD_TLBI_NH_ALL, SMMU_CMD_TLBI_NH_ASID, SMMU_CMD_TLBI_NH_VA,
+		SMMU_CMD_TLBI_NH_VAA, SMMU_CMD_TLBI_NSNH_ALL, SMMU_CMD_CFGI_CD,
+		SMMU_CMD_CFGI_CD_ALL,
+	};
+	static const unsigned int bad[] = {
+		SMMU_CMD_PREFETCH_CFG, SMMU_CMD_CFGI_STE, SMMU_CMD_CFGI_ALL,
+		SMMU_CMD_TLBI_EL2_ALL, SMMU_CMD_TLBI_S12_VMALL,
+		SMMU_CMD_TLBI_S2_IPA, SMMU_CMD_ATC_INV, SMMU_CMD_SYNC,
+		0x02, 0x07, 0x14, 0x21, 0x41, 0x44, 0x45, 0xff,
+	};
+	unsigned int op = ops[rn(7)];
+	__u64 vid = chance(60) ? owned_vid(v) :
+		    chance(70) ? 0x40 + rn(6) : rnd() & 0xffffffff;
+	int i;
+
+	c[0] = op;
+	c[1] = 0;
+	switch (op) {
+	case SMMU_CMD_TLBI_NH_VA:
+	case SMMU_CMD_TLBI_NH_VAA:
+		c[1] = rnd() & (SMMU_CMD_1_TLBI_ADDR | SMMU_CMD_1_TLBI_LEAF);
+		if (chance(30)) {
+			c[0] |= rnd() & (SMMU_CMD_0_TLBI_NUM | SMMU_CMD_0_TLBI_SCALE);
+			c[1] |= rnd() & (SMMU_CMD_1_TLBI_TTL | SMMU_CMD_1_TLBI_TG);
+		}
+		/* fallthrough */
+	case SMMU_CMD_TLBI_NH_ASID:
+		if (op != SMMU_CMD_TLBI_NH_VAA)
+			c[0] |= SMMU_FIELD(SMMU_CMD_0_ASID,
+					   chance(90) ? rn(256) : rnd());
+		/* fallthrough */
+	case SMMU_CMD_TLBI_NH_ALL:
+		if (chance(50))
+			c[0] |= SMMU_FIELD(SMMU_CMD_0_VMID, rnd());
+		break;
+	case SMMU_CMD_CFGI_CD:
+		c[1] = rnd() & SMMU_CMD_1_CFGI_LEAF;
+		if (chance(10))
+			c[0] |= SMMU_FIELD(SMMU_CMD_0_CFGI_SSID, rnd());
+		/* fallthrough */
+	case SMMU_CMD_CFGI_CD_ALL:
+		c[0] |= SMMU_FIELD(SMMU_CMD_0_SID, vid);
+		break;
+	}
+	switch (rn(20)) {
+	case 0:
+		c[0] = (c[0] & ~0xffull) | bad[rn(16)];
+		break;
+	case 1:
+		c[rn(2)] ^= 1ull << rn(64);
+		break;
+	case 2:
+		c[0] = rnd();
+		c[1] = rnd();
+		break;
+	case 3:
+		/* Bits just outside the defined fields */
+		for (i = 0; i < 1 + (int)rn(3); i++)
+			c[rn(2)] |= 1ull << rn(64);
+		break;
+	}
+}
+
+static void op_invalidate(void)
+{
+	static __u8 buf[MAX_BATCH * 64];
+	struct iommu_hwpt_invalidate cmd = { .size = sizeof(cmd) };
+	int v = pick_viommu(), want = 0, ret, i, stop = -1;
+	struct fviommu *vi = &S.viommu[v];
+	__u32 n = rn(4) ? 1 + rn(8) : rn(MAX_BATCH + 1);
+	__u32 elen = mode == MOCK ? sizeof(struct iommu_viommu_invalidate_selftest) :
+				    sizeof(struct iommu_viommu_arm_smmuv3_invalidate);
+	__u32 base = elen;
+
+	cur_op = "HWPT_INVALIDATE";
+	/* Entries longer than the struct: trailing bytes must be zero */
+	if (chance(10))
+		elen = base + 1 + rn(64 - base - 1);
+	else if (chance(3))
+		elen = 1 + rn(base - 1);
+	memset(buf, 0, sizeof(buf));
+	for (i = 0; i < (int)n; i++) {
+		__u8 *e = buf + i * elen;
+		int err;
+
+		if (mode == MOCK) {
+			struct iommu_viommu_invalidate_selftest inv = {
+				.flags = chance(50) ? IOMMU_TEST_INVALIDATE_FLAG_ALL : 0,
+				.vdev_id = chance(70) ? owned_vid(v) :
+					   chance(80) ? 0x40 + rn(6) : rnd(),
+				.cache_id = chance(90) ? rn(MOCK_DEV_CACHE_NUM) : rnd(),
+			};
+
+			if (chance(3))
+				inv.flags = rnd();
+			memcpy(e, &inv, sizeof(inv));
+			err = inv.flags & ~IOMMU_TEST_INVALIDATE_FLAG_ALL ? -EOPNOTSUPP :
+			      inv.cache_id > MOCK_DEV_CACHE_ID_MAX ? -EINVAL :
+			      model_vid_owner(v, inv.vdev_id) < 0 ? -EIO : 0;
+		} else {
+			__u64 c[2];
+
+			random_cmd(v, c);
+			memcpy(e, c, sizeof(c));
+			err = cmd_errno(v, c);
+		}
+		/* An entry that cannot be copied is never looked at */
+		if (elen > base && chance(3)) {
+			e[base + rn(elen - base)] = 1;
+			err = -E2BIG;
+		}
+		if (elen < base)
+			err = -EINVAL;
+		if (err && stop < 0) {
+			stop = i;
+			want = err;
+		}
+	}
+	cmd.hwpt_id = viommu_id_of(v);
+	cmd.data_uptr = (uintptr_t)buf;
+	cmd.data_type = mode == MOCK ? IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST :
+				       IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3;
+	cmd.entry_len = elen;
+	cmd.entry_num = n;
+	if (stop < 0)
+		stop = n;
+	if (!n) {
+		want = 0;
+		stop = 0;
+	}
+	switch (chance(10) ? rn(4) : 99) {
+	case 0:
+		cmd.__reserved = 1;
+		want = -EOPNOTSUPP;
+		stop = 0;
+		break;
+	case 1:
+		/* Also with no entries: the probe says "not supported" */
+		cmd.data_type ^= 1 + rn(7);
+		want = -EINVAL;
+		stop = 0;
+		break;
+	case 2:
+		if (n) {
+			cmd.data_uptr = 0;
+			want = -EINVAL;
+			stop = 0;
+		}
+		break;
+	case 3: {
+		/* A nested HWPT takes no invalidation: through the vIOMMU */
+		int h = rn(MAX_NESTED);
+
+		if (S.nested[h].live && cmd.__reserved == 0 && n) {
+			cmd.hwpt_id = S.nested[h].id;
+			want = -EOPNOTSUPP;
+			stop = 0;
+			v = -1;
+		}
+		break;
+	}
+	}
+	if (v >= 0 && !vi->live && cmd.__reserved == 0 && !(n && !cmd.data_uptr)) {
+		want = -ENOENT;
+		stop = 0;
+	}
+	ret = fioctl(S.fd, IOMMU_HWPT_INVALIDATE, &cmd);
+	total_cmds += n;
+	if (ret != -ENOMEM && ret != -EFAULT && cmd.entry_num != (__u32)stop &&
+	    (ret == want || !fault_pct))
+		report("entry_num %u, expected %d (of %u, %s)", cmd.entry_num,
+		       stop, n, strerror(-ret));
+	/*
+	 * Every entry the kernel handled must be one the allow-list allows.
+	 * After EFAULT the answer may not have been copied back at all.
+	 */
+	if (mode == SMMU && v >= 0 && vi->live && cmd.entry_num <= n &&
+	    ret != -EFAULT &&
+	    cmd.data_type == IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3) {
+		for (i = 0; i < (int)cmd.entry_num; i++) {
+			__u64 c[2];
+
+			memcpy(c, buf + i * elen, sizeof(c));
+			if (cmd_errno(v, c))
+				report("accepted an illegal command %016llx %016llx",
+				       (unsigned long long)c[0],
+				       (unsigned long long)c[1]);
+		}
+	}
+	if (cmd.entry_num <= n && ret != -EFAULT)
+		accepted_cmds += cmd.entry_num;
+	check(ret, want);
+}
+
+/* ---- the kernel log: no command queue error -------------------------- */
+
+static size_t klog_seen;
+
+/* Report SMMU command queue / global errors logged since the last call. */
+static void check_klog(void)
+{
+	static char buf[1 << 17];
+	int len = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
+	char *p, *line;
+
+	if (len <= 0 || len > (int)sizeof(buf))
+		len = sizeof(buf);
+	len = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, buf, len);
+	if (len < 0)
+		return;
+	buf[len < (int)sizeof(buf) ? len : (int)sizeof(buf) - 1] = 0;
+	/* The buffer may have wrapped: look at what is new by content */
+	for (line = strtok_r(buf, "\n", &p); line; line = strtok_r(NULL, "\n", &p)) {
+		if (!strstr(line, "CMDQ error") && !strstr(line, "global error"))
+			continue;
+		if (klog_seen++ < 5) {
+			cur_op = "kernel log";
+			report("%s", line);
+		}
+	}
+}
+
+/* ---- one seed ------------------------------------------------------------ */
+
+static int run_seed(__u64 seed, unsigned long iters, unsigned int secs,
+		    int test)
+{
+	time_t end = time(NULL) + secs;
+	unsigned long before = reports, ops = 0, seqs = 0;
+	unsigned long nomem = enomem_seen;
+
+	cur_seed = seed;
+	rng = seed * 0x9e3779b97f4a7c15ull + 1;
+	printf("# seed 0x%" PRIx64 ": %s, up to %lu operations, %u s%s\n",
+	       (uint64_t)seed, mode == MOCK ? "mock" : "smmu", iters, secs,
+	       fault_pct ? " (fault injection)" : "");
+	fflush(stdout);
+	while (ops < iters && time(NULL) < end) {
+		unsigned long len = 20 + rn(200), j;
+
+		cur_seq = seqs;
+		if (!seq_open())
+			break;
+		for (j = 0; j < len && ops < iters; j++, ops++) {
+			cur_iter = ops;
+			switch (rn(20)) {
+			case 0: case 1:
+				op_viommu_alloc();
+				break;
+			case 2: case 3: case 4:
+				op_set_dev_id(true);
+				break;
+			case 5: case 6:
+				op_set_dev_id(false);
+				break;
+			case 7: case 8:
+				op_nested_alloc();
+				break;
+			case 9: case 10: case 11:
+				op_attach();
+				break;
+			case 12: case 13:
+				op_destroy();
+				break;
+			case 14:
+				op_rebind();
+				break;
+			default:
+				op_invalidate();
+				break;
+			}
+		}
+		seq_close();
+		seqs++;
+		if (mode == SMMU)
+			check_klog();
+	}
+	total_ops += ops;
+	total_seqs += seqs;
+	printf("%sok %d fuzz %s seed=0x%" PRIx64 ": %lu operations in %lu sequences, %lu reports",
+	       reports == before ? "" : "not ", test,
+	       mode == MOCK ? "mock" : "smmu", (uint64_t)seed, ops, seqs,
+	       reports - before);
+	if (fault_pct)
+		printf(", %lu ENOMEM", enomem_seen - nomem);
+	printf("\n");
+	fflush(stdout);
+	return reports == before;
+}
+
+/* ---- set-up ------------------------------------------------------------ */
+
+static void write_str(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+
+	if (fd < 0 || write(fd, val, strlen(val)) < 0)
+		printf("# %s: %s\n", path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
+/* failslab, fail_page_alloc, fail_usercopy: @pct %, this task only. */
+static void fault_setup(unsigned int pct)
+{
+	static const char *const attrs[] = {
+		"failslab", "fail_page_alloc", "fail_usercopy",
+	};
+	char path[128], val[16];
+	unsigned int i;
+
+	snprintf(val, sizeof(val), "%u", pct);
+	for (i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "/sys/kernel/debug/%s", attrs[i]);
+		if (access(path, F_OK)) {
+			printf("# %s: not in this kernel\n", attrs[i]);
+			continue;
+		}
+		snprintf(path, sizeof(path), "/sys/kernel/debug/%s/probability",
+			 attrs[i]);
+		write_str(path, val);
+		snprintf(path, sizeof(path), "/sys/kernel/debug/%s/interval",
+			 attrs[i]);
+		write_str(path, "1");
+		snprintf(path, sizeof(path), "/sys/kernel/debug/%s/times",
+			 attrs[i]);
+		write_str(path, "-1");
+		snprintf(path, sizeof(path), "/sys/kernel/debug/%s/task-filter",
+			 attrs[i]);
+		write_str(path, "Y");
+		/* One line per injected failure, no stack: the log stays short */
+		snprintf(path, sizeof(path), "/sys/kernel/debug/%s/verbose",
+			 attrs[i]);
+		write_str(path, "1");
+		if (i < 2) {
+			snprintf(path, sizeof(path),
+				 "/sys/kernel/debug/%s/ignore-gfp-wait", attrs[i]);
+			write_str(path, "N");
+		}
+	}
+	fail_fd = open("/proc/self/make-it-fail", O_WRONLY);
+	if (fail_fd < 0)
+		printf("# /proc/self/make-it-fail: %s\n", strerror(errno));
+}
+
+static bool hw_setup(void)
+{
+	struct {
+		__u32 flags, rsvd, idr[6], iidr, aidr;
+	} info;
+	__u32 len = sizeof(info), type;
+	struct vmm_dev vd;
+	int fd, n, i, ret;
+
+	n = vmm_find_pci(EDU_VENDOR, EDU_DEVICE, pcis, MAX_DEV);
+	if (n < 2 || n > MAX_DEV) {
+		printf("# expected 2 to %d edus, found %d\n", MAX_DEV, n);
+		return false;
+	}
+	nr_pci = n;
+	for (i = 0; i < n; i++) {
+		pci_iommu[i] = i && strcmp(pcis[i].iommu, pcis[i - 1].iommu) ?
+			       pci_iommu[i - 1] + 1 : i ? pci_iommu[i - 1] : 0;
+		printf("# edu %s behind %s (IOMMU %d)\n", pcis[i].bdf,
+		       pcis[i].iommu, pci_iommu[i]);
+		if (pci_iommu[i] >= MAX_IOMMU)
+			return false;
+	}
+	fd = vmm_iommufd_open();
+	if (fd < 0 || vmm_dev_open(&vd, &pcis[0]) || vmm_dev_bind(&vd, fd))
+		return false;
+	ret = vmm_hw_info(fd, vd.dev_id, &info, &len, &type, NULL);
+	vmm_dev_close(&vd);
+	close(fd);
+	if (ret)
+		return false;
+	hw.ril = info.idr[3] & SMMU_IDR3_RIL;
+	hw.ats = info.idr[0] & SMMU_IDR0_ATS;
+	hw.asid_bits = info.idr[0] & SMMU_IDR0_ASID16 ? 16 : 8;
+	hw.ssid_bits = SMMU_GET(SMMU_IDR1_SSIDSIZE, info.idr[1]);
+	hw.pgsizes = (info.idr[5] & SMMU_IDR5_GRAN4K ? 1ull << 12 : 0) |
+		     (info.idr[5] & SMMU_IDR5_GRAN16K ? 1ull << 14 : 0) |
+		     (info.idr[5] & SMMU_IDR5_GRAN64K ? 1ull << 16 : 0);
+	printf("# SMMU: RIL %d ATS %d ASID bits %u SSID bits %u granules 0x%llx\n",
+	       hw.ril, hw.ats, hw.asid_bits, hw.ssid_bits,
+	       (unsigned long long)hw.pgsizes);
+	return true;
+}
+
+int main(int argc, char **argv)
+{
+	struct timespec now;
+	unsigned long iters = 2000;
+	unsigned int secs = 60;
+	__u64 seeds[2] = { 1 };
+	int nseeds = 2, i, ok = 0;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc < 2 || (strcmp(argv[1], "mock") && strcmp(argv[1], "smmu"))) {
+		fprintf(stderr, "usage: fuzz-viommu mock|smmu [seed=N] [iters=N] [secs=N] [fault=PCT]\n");
+		return 2;
+	}
+	mode = strcmp(argv[1], "mock") ? SMMU : MOCK;
+	/* The guest has no RTC: the monotonic clock's nanoseconds differ per boot */
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	seeds[1] = ((__u64)now.tv_nsec << 20 ^ now.tv_sec ^ (__u64)getpid() << 48) | 1;
+	for (i = 2; i < argc; i++) {
+		if (!strncmp(argv[i], "seed=", 5)) {
+			seeds[0] = strtoull(argv[i] + 5, NULL, 0);
+			nseeds = 1;
+		} else if (!strncmp(argv[i], "iters=", 6)) {
+			iters = strtoul(argv[i] + 6, NULL, 0);
+		} else if (!strncmp(argv[i], "secs=", 5)) {
+			secs = strtoul(argv[i] + 5, NULL, 0);
+		} else if (!strncmp(argv[i], "fault=", 6)) {
+			fault_pct = strtoul(argv[i] + 6, NULL, 0);
+		} else {
+			fprintf(stderr, "fuzz-viommu: unknown argument %s\n",
+				argv[i]);
+			return 2;
+		}
+	}
+	printf("TAP version 13\n");
+	printf("# fuzz-viommu %s: seeds", argv[1]);
+	for (i = 0; i < nseeds; i++)
+		printf(" 0x%" PRIx64, (uint64_t)seeds[i]);
+	printf(" (reproduce one: fuzz-viommu %s seed=N iters=%lu)\n", argv[1],
+	       iters);
+	printf("1..%d\n", nseeds);
+	if (mode == SMMU && !hw_setup()) {
+		for (i = 0; i < nseeds; i++)
+			printf("not ok %d fuzz smmu: no edu devices to fuzz with\n",
+			       i + 1);
+		return 1;
+	}
+	if (fault_pct)
+		fault_setup(fault_pct);
+	/* The time bound is for the whole run, shared by the seeds */
+	for (i = 0; i < nseeds; i++)
+		ok += run_seed(seeds[i], iters, (secs + nseeds - 1) / nseeds,
+			       i + 1);
+	printf("# fuzz-viommu %s: %lu operations, %lu sequences, %lu guest commands (%lu accepted), %lu reports\n",
+	       argv[1], total_ops, total_seqs, total_cmds, accepted_cmds,
+	       reports);
+	return ok == nseeds ? 0 : 1;
+}
+#endif

@@ -1,0 +1,542 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * race-viommu: threads that hammer the vIOMMU uAPI at the same time, for a
+ * bounded time, so that the kernel's locking (igroup->lock, the vIOMMU's
+ * vdevs_rwsem, the SMMU's invalidation mutex, object refcounts) is
+ * exercised under lockdep and KASAN on the debug kernel.
+ *
+ *   race-viommu mock|smmu [secs=N] [seed=N]
+ *
+ * One context (an iommufd, an IOAS, a nesting parent, a vIOMMU and a
+ * nested HWPT per IOMMU instance, the devices) and one thread each for:
+ *
+ *   set      IOMMU_VIOMMU_SET_DEV_ID of a random device and vSID
+ *   unset    IOMMU_VIOMMU_UNSET_DEV_ID
+ *   inval    IOMMU_HWPT_INVALIDATE through the vIOMMU, naming the vSIDs
+ *   attach   attach a device to its vIOMMU's nested HWPT, or to the IOAS
+ *   destroy  IOMMU_DESTROY of a nested HWPT or a vIOMMU, re-allocating it
+ *            when that worked
+ *   unbind   unbind a device (close its VFIO cdev / destroy the mock
+ *            device) and bind it again
+ *   close    now and then, close the whole context and open a new one
+ *            (under a lock the others take for each call: the file's
+ *            release then tears down what the threads left behind)
+ *
+ * Object ids are shared without locks, so a thread often uses an id that
+ * another thread just made stale: that must give an errno, never a crash.
+ * Each call's errno must be one the uAPI allows for it; anything else is a
+ * failure. Whatever the kernel prints (lockdep, KASAN, WARN) is caught by
+ * the console check of the plan, kmemleak by the debug plan's scan.
+ * Prints TAP, one test per thread kind, with the counts.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "iommufd_test.h"
+#include "smmuv3.h"
+#include "vmm.h"
+
+#ifndef VMM_HAVE_VIOMMU
+int main(void)
+{
+	printf("TAP version 13\n1..0 # SKIP no vIOMMU uAPI in the headers\n");
+	return 4;
+}
+#else
+
+#define EDU_VENDOR	0x1234
+#define EDU_DEVICE	0x11e8
+#define MAX_DEV		4
+#define NR_IOMMU	2
+
+enum { SMMU, MOCK };
+static int mode;
+
+struct rdev {
+	pthread_rwlock_t lock;	/* held for writing while (un)binding */
+	int iommu;
+	_Atomic __u32 dev_id;
+	__u32 stdev_id;
+	struct vmm_dev vd;
+	struct vmm_pci pci;
+};
+
+static struct {
+	pthread_rwlock_t lock;	/* held for writing by the close thread */
+	int fd;
+	__u32 ioas;
+	int ndev;
+	struct rdev dev[MAX_DEV];
+	__u32 parent[NR_IOMMU];
+	_Atomic __u32 viommu[NR_IOMMU];
+	_Atomic __u32 nested[NR_IOMMU];
+} C;
+
+static atomic_bool stop;
+static time_t deadline;
+
+enum { T_SET, T_UNSET, T_INVAL, T_ATTACH, T_DESTROY, T_UNBIND, T_CLOSE, NR_T };
+static const char *const tname[NR_T] = {
+	"set", "unset", "inval", "attach", "destroy", "unbind", "close",
+};
+static atomic_ulong calls[NR_T], oks[NR_T], bad[NR_T];
+
+static __u64 seed;
+static int npci;
+static struct vmm_pci pcis[MAX_DEV];
+static int pci_iommu[MAX_DEV];
+
+static __u32 rnd(__u64 *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return (*s * 0x2545f4914f6cdd1dull) >> 32;
+}
+
+/* Count a call; an errno outside @ok (0-terminated list) is a failure. */
+static void account(int t, int ret, const int *ok)
+{
+	calls[t]++;
+	if (!ret) {
+		oks[t]++;
+		return;
+	}
+	for (; *ok; ok++)
+		if (-ret == *ok)
+			return;
+	if (bad[t]++ < 5)
+		printf("# %s: unexpected %s (seed 0x%" PRIx64 ")\n", tname[t],
+		       strerror(-ret), (uint64_t)seed);
+}
+
+static int xioctl(int fd, unsigned long req, void *arg)
+{
+	return ioctl(fd, req, arg) ? -errno : 0;
+}
+
+/* ---- the context ------------------------------------------------------ */
+
+static int dev_bind(struct rdev *d)
+{
+	if (mode == MOCK) {
+		struct iommu_test_cmd cmd = {
+			.size = sizeof(cmd),
+			.op = IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS,
+			.id = C.ioas,
+			.mock_domain_flags.dev_flags =
+				d->iommu ? MOCK_FLAGS_DEVICE_IOMMU2 : 0,
+		};
+		int ret = xioctl(C.fd, IOMMU_TEST_CMD, &cmd);
+
+		if (ret)
+			return ret;
+		d->stdev_id = cmd.mock_domain_flags.out_stdev_id;
+		d->dev_id = cmd.mock_domain_flags.out_idev_id;
+		return 0;
+	}
+	if (vmm_dev_open(&d->vd, &d->pci) || vmm_dev_bind(&d->vd, C.fd)) {
+		int ret = -errno;
+
+		vmm_dev_close(&d->vd);
+		return ret;
+	}
+	d->dev_id = d->vd.dev_id;
+	return 0;
+}
+
+static void dev_unbind(struct rdev *d)
+{
+	if (mode == MOCK) {
+		struct iommu_destroy cmd = {
+			.size = sizeof(cmd), .id = d->stdev_id,
+		};
+
+		if (d->dev_id)
+			xioctl(C.fd, IOMMU_DESTROY, &cmd);
+	} else {
+		vmm_dev_close(&d->vd);
+	}
+	d->dev_id = 0;
+}
+
+static __u32 alloc_viommu(int i)
+{
+	struct iommu_viommu_alloc cmd = {
+		.size = sizeof(cmd),
+		.type = mode == MOCK ? IOMMU_VIOMMU_TYPE_SELFTEST :
+				       IOMMU_VIOMMU_TYPE_ARM_SMMUV3,
+		.hwpt_id = C.parent[i],
+	};
+	int d;
+
+	for (d = 0; d < C.ndev; d++)
+		if (C.dev[d].iommu == i && C.dev[d].dev_id)
+			break;
+	if (d == C.ndev)
+		return 0;
+	cmd.dev_id = C.dev[d].dev_id;
+	return xioctl(C.fd, IOMMU_VIOMMU_ALLOC, &cmd) ? 0 : cmd.out_viommu_id;
+}
+
+static __u32 alloc_nested(int i, __u32 viommu)
+{
+	struct iommu_hwpt_selftest mock = { .iotlb = 0 };
+	__le64 ste[2];
+	struct iommu_hwpt_alloc cmd = {
+		.size = sizeof(cmd),
+		.pt_id = viommu,
+	};
+	int d;
+
+	for (d = 0; d < C.ndev; d++)
+		if (C.dev[d].iommu == i && C.dev[d].dev_id)
+			break;
+	if (d == C.ndev || !viommu)
+		return 0;
+	cmd.dev_id = C.dev[d].dev_id;
+	if (mode == MOCK) {
+		cmd.data_type = IOMMU_HWPT_DATA_SELFTEST;
+		cmd.data_uptr = (uintptr_t)&mock;
+		cmd.data_len = sizeof(mock);
+	} else {
+		/* The guest's STE says bypass: stage 2 only, no CD to fetch */
+		smmu_ste_cfg(ste, SMMU_STE_0_CFG_BYPASS);
+		cmd.data_type = IOMMU_HWPT_DATA_ARM_SMMUV3;
+		cmd.data_uptr = (uintptr_t)ste;
+		cmd.data_len = sizeof(ste);
+	}
+	return xioctl(C.fd, IOMMU_HWPT_ALLOC, &cmd) ? 0 : cmd.out_hwpt_id;
+}
+
+static int ctx_open(void)
+{
+	struct iommu_ioas_alloc ioas = { .size = sizeof(ioas) };
+	int i, ret;
+
+	C.fd = vmm_iommufd_open();
+	if (C.fd < 0)
+		return C.fd;
+	ret = xioctl(C.fd, IOMMU_IOAS_ALLOC, &ioas);
+	if (ret)
+		return ret;
+	C.ioas = ioas.out_ioas_id;
+	for (i = 0; i < C.ndev; i++) {
+		ret = dev_bind(&C.dev[i]);
+		if (ret)
+			return ret;
+	}
+	for (i = 0; i < NR_IOMMU; i++) {
+		struct iommu_hwpt_alloc cmd = {
+			.size = sizeof(cmd),
+			.flags = IOMMU_HWPT_ALLOC_NEST_PARENT,
+			.pt_id = C.ioas,
+		};
+		int d;
+
+		for (d = 0; d < C.ndev && C.dev[d].iommu != i; d++)
+			;
+		cmd.dev_id = C.dev[d].dev_id;
+		ret = xioctl(C.fd, IOMMU_HWPT_ALLOC, &cmd);
+		if (ret)
+			return ret;
+		C.parent[i] = cmd.out_hwpt_id;
+		C.viommu[i] = alloc_viommu(i);
+		C.nested[i] = alloc_nested(i, C.viommu[i]);
+		if (!C.viommu[i] || !C.nested[i])
+			return -ENODEV;
+	}
+	return 0;
+}
+
+/* Teardown cannot fail: close in a random order. */
+static void ctx_close(__u64 *s)
+{
+	int i;
+
+	if (rnd(s) & 1) {
+		close(C.fd);
+		for (i = 0; i < C.ndev; i++)
+			if (mode == SMMU)
+				vmm_dev_close(&C.dev[i].vd);
+	} else {
+		for (i = 0; i < C.ndev; i++)
+			if (rnd(s) & 1)
+				dev_unbind(&C.dev[i]);
+		close(C.fd);
+		for (i = 0; i < C.ndev; i++)
+			if (mode == SMMU)
+				vmm_dev_close(&C.dev[i].vd);
+	}
+	C.fd = -1;
+}
+
+/* ---- the threads ------------------------------------------------------- */
+
+static bool running(void)
+{
+	if (time(NULL) >= deadline)
+		stop = true;
+	return !stop;
+}
+
+static struct rdev *pick(__u64 *s)
+{
+	return &C.dev[rnd(s) % C.ndev];
+}
+
+static void do_set(__u64 *s, bool set)
+{
+	static const int ok_set[] = { EEXIST, ENOENT, EINVAL, ENOSPC, 0 };
+	static const int ok_unset[] = { EINVAL, EBUSY, ENOENT, 0 };
+	struct rdev *d = pick(s);
+	struct iommu_viommu_set_dev_id cmd = {
+		.size = sizeof(cmd),
+		.viommu_id = C.viommu[d->iommu],
+		.dev_id = d->dev_id,
+		.id = 0x40 + rnd(s) % 4,
+	};
+
+	account(set ? T_SET : T_UNSET,
+		xioctl(C.fd, set ? IOMMU_VIOMMU_SET_DEV_ID :
+				   IOMMU_VIOMMU_UNSET_DEV_ID, &cmd),
+		set ? ok_set : ok_unset);
+}
+
+static void do_inval(__u64 *s)
+{
+	static const int ok[] = { EIO, ENOENT, 0 };
+	int i = rnd(s) % NR_IOMMU, n = 1 + rnd(s) % 16, k, ret;
+	struct iommu_hwpt_invalidate cmd = {
+		.size = sizeof(cmd),
+		.hwpt_id = C.viommu[i],
+		.entry_num = n,
+	};
+	union {
+		struct iommu_viommu_invalidate_selftest mock[16];
+		__le64 smmu[16][2];
+	} e;
+
+	for (k = 0; k < n; k++) {
+		__u32 vsid = 0x40 + rnd(s) % 4;
+
+		if (mode == MOCK) {
+			e.mock[k].flags = IOMMU_TEST_INVALIDATE_FLAG_ALL;
+			e.mock[k].vdev_id = vsid;
+			e.mock[k].cache_id = 0;
+		} else if (rnd(s) & 1) {
+			smmu_cmd_cfgi_cd(e.smmu[k], vsid, 0, true);
+		} else {
+			smmu_cmd_tlbi_nh_va(e.smmu[k], 1, 0x1000ull * k, true);
+		}
+	}
+	cmd.data_uptr = (uintptr_t)&e;
+	if (mode == MOCK) {
+		cmd.data_type = IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST;
+		cmd.entry_len = sizeof(e.mock[0]);
+	} else {
+		cmd.data_type = IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3;
+		cmd.entry_len = sizeof(e.smmu[0]);
+	}
+	ret = xioctl(C.fd, IOMMU_HWPT_INVALIDATE, &cmd);
+	if (cmd.entry_num > (__u32)n || (!ret && cmd.entry_num != (__u32)n))
+		ret = -ERANGE;	/* never an allowed answer */
+	account(T_INVAL, ret, ok);
+}
+
+static void do_attach(__u64 *s)
+{
+	/* EINVAL: a VFIO cdev whose device is being unbound */
+	static const int ok[] = { ENOENT, EINVAL, EBUSY, 0 };
+	struct rdev *d = pick(s);
+	__u32 pt = rnd(s) % 3 ? C.nested[d->iommu] : C.ioas;
+	int ret;
+
+	pthread_rwlock_rdlock(&d->lock);
+	if (mode == MOCK) {
+		struct iommu_test_cmd cmd = {
+			.size = sizeof(cmd),
+			.op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE,
+			.id = d->stdev_id,
+			.mock_domain_replace.pt_id = pt,
+		};
+
+		ret = xioctl(C.fd, IOMMU_TEST_CMD, &cmd);
+	} else if (d->vd.fd >= 0) {
+		ret = vmm_dev_attach(&d->vd, pt, NULL);
+	} else {
+		ret = -ENOENT;
+	}
+	pthread_rwlock_unlock(&d->lock);
+	account(T_ATTACH, ret, ok);
+}
+
+static void do_destroy(__u64 *s)
+{
+	static const int ok[] = { EBUSY, ENOENT, 0 };
+	int i = rnd(s) % NR_IOMMU, ret;
+	bool viommu = rnd(s) % 3 == 0;
+	struct iommu_destroy cmd = {
+		.size = sizeof(cmd),
+		.id = viommu ? C.viommu[i] : C.nested[i],
+	};
+
+	ret = xioctl(C.fd, IOMMU_DESTROY, &cmd);
+	account(T_DESTROY, ret, ok);
+	if (ret)
+		return;
+	if (viommu) {
+		C.viommu[i] = alloc_viommu(i);
+		C.nested[i] = alloc_nested(i, C.viommu[i]);
+	} else {
+		C.nested[i] = alloc_nested(i, C.viommu[i]);
+	}
+}
+
+static void do_unbind(__u64 *s)
+{
+	static const int ok[] = { ENOMEM, 0 };
+	struct rdev *d = pick(s);
+	int ret;
+
+	pthread_rwlock_wrlock(&d->lock);
+	dev_unbind(d);
+	usleep(rnd(s) % 2000);
+	ret = dev_bind(d);
+	pthread_rwlock_unlock(&d->lock);
+	account(T_UNBIND, ret, ok);
+}
+
+static void *worker(void *arg)
+{
+	int t = (intptr_t)arg;
+	__u64 s = seed ^ (0x9e3779b97f4a7c15ull * (t + 1));
+
+	while (running()) {
+		if (t == T_CLOSE) {
+			usleep(200000 + rnd(&s) % 300000);
+			pthread_rwlock_wrlock(&C.lock);
+			ctx_close(&s);
+			account(T_CLOSE, ctx_open(), (const int[]){ 0 });
+			pthread_rwlock_unlock(&C.lock);
+			continue;
+		}
+		pthread_rwlock_rdlock(&C.lock);
+		switch (t) {
+		case T_SET:
+			do_set(&s, true);
+			break;
+		case T_UNSET:
+			do_set(&s, false);
+			break;
+		case T_INVAL:
+			do_inval(&s);
+			break;
+		case T_ATTACH:
+			do_attach(&s);
+			break;
+		case T_DESTROY:
+			do_destroy(&s);
+			break;
+		case T_UNBIND:
+			do_unbind(&s);
+			break;
+		}
+		pthread_rwlock_unlock(&C.lock);
+	}
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	struct timespec now;
+	pthread_rwlockattr_t attr;
+	pthread_t th[NR_T];
+	unsigned int secs = 20;
+	int i, n, failed = 0;
+	__u64 s;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc < 2 || (strcmp(argv[1], "mock") && strcmp(argv[1], "smmu"))) {
+		fprintf(stderr, "usage: race-viommu mock|smmu [secs=N] [seed=N]\n");
+		return 2;
+	}
+	mode = strcmp(argv[1], "mock") ? SMMU : MOCK;
+	/* The guest has no RTC: the monotonic clock's nanoseconds differ per boot */
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	seed = ((__u64)now.tv_nsec << 20 ^ now.tv_sec ^ (__u64)getpid() << 48) | 1;
+	for (i = 2; i < argc; i++) {
+		if (!strncmp(argv[i], "secs=", 5))
+			secs = strtoul(argv[i] + 5, NULL, 0);
+		else if (!strncmp(argv[i], "seed=", 5))
+			seed = strtoull(argv[i] + 5, NULL, 0);
+	}
+	printf("TAP version 13\n");
+	printf("# race-viommu %s: %u s, seed 0x%" PRIx64 " (thread timing is not reproducible; the seed picks the calls)\n",
+	       argv[1], secs, (uint64_t)seed);
+	printf("1..%d\n", NR_T + 1);
+
+	/* The close thread must get its turn among the busy readers */
+	pthread_rwlockattr_init(&attr);
+	pthread_rwlockattr_setkind_np(&attr,
+				      PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&C.lock, &attr);
+	if (mode == MOCK) {
+		/* two mock devices on instance 0, one on instance 1 */
+		C.ndev = 3;
+		for (i = 0; i < 3; i++)
+			C.dev[i].iommu = i == 2;
+	} else {
+		n = vmm_find_pci(EDU_VENDOR, EDU_DEVICE, pcis, MAX_DEV);
+		if (n < 2 || n > MAX_DEV) {
+			printf("not ok 1 set-up # found %d edus\n", n);
+			return 1;
+		}
+		for (i = 0; i < n; i++) {
+			pci_iommu[i] = i && strcmp(pcis[i].iommu, pcis[i - 1].iommu) ?
+				       pci_iommu[i - 1] + 1 : i ? pci_iommu[i - 1] : 0;
+			C.dev[i].pci = pcis[i];
+			C.dev[i].iommu = pci_iommu[i];
+		}
+		npci = n;
+		C.ndev = n;
+	}
+	for (i = 0; i < C.ndev; i++) {
+		pthread_rwlock_init(&C.dev[i].lock, NULL);
+		C.dev[i].vd.fd = -1;
+	}
+	n = ctx_open();
+	printf("%sok 1 set-up%s%s\n", n ? "not " : "", n ? ": " : "",
+	       n ? strerror(-n) : "");
+	if (n)
+		return 1;
+
+	deadline = time(NULL) + secs;
+	for (i = 0; i < NR_T; i++)
+		pthread_create(&th[i], NULL, worker, (void *)(intptr_t)i);
+	for (i = 0; i < NR_T; i++)
+		pthread_join(th[i], NULL);
+	s = seed;
+	ctx_close(&s);
+
+	for (i = 0; i < NR_T; i++) {
+		bool ok = !bad[i] && calls[i] && (i == T_CLOSE || oks[i]);
+
+		failed += !ok;
+		printf("%sok %d %s: %lu calls, %lu succeeded, %lu unexpected errnos\n",
+		       ok ? "" : "not ", i + 2, tname[i], (unsigned long)calls[i],
+		       (unsigned long)oks[i], (unsigned long)bad[i]);
+	}
+	return failed ? 1 : 0;
+}
+#endif

@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * regress-viommu: deterministic regression tests for kernel bugs that
+ * guest/fuzz-viommu.c found, on the mock driver (iommufd selftest).
+ *
+ * xa_enomem_leftover: IOMMU_VIOMMU_SET_DEV_ID of an ID far from 0 needs
+ * several levels of xarray nodes. When the allocation of a lower level and
+ * the retry both fail, xa_insert() returns ENOMEM but leaves the upper
+ * nodes, empty, in the vIOMMU's xarray. iommufd_viommu_destroy() took that
+ * for a virtual ID left behind: WARN_ON(!xa_empty()). failslab's "space"
+ * budget lets the first allocations of the call through and fails the two
+ * after it (times=2), for every budget up to a few nodes, so the failure
+ * lands between two levels on any layout. The console check of the plan
+ * fails on the WARN; the test itself checks that every failed SET left no
+ * ID behind and that the vIOMMU is then destroyed and usable as before.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "iommufd_test.h"
+#include "vmm.h"
+
+#ifndef VMM_HAVE_VIOMMU
+#include <kselftest.h>
+
+int main(void)
+{
+	ksft_print_header();
+	ksft_exit_skip("no vIOMMU uAPI in the headers\n");
+}
+#else
+
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#include <kselftest_harness.h>
+
+#define FAILSLAB	"/sys/kernel/debug/failslab/"
+#define BIG_ID		0x10000000ull
+
+static int put(const char *attr, const char *val)
+{
+	char path[128];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), FAILSLAB "%s", attr);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static int ioctl_err(int fd, unsigned long req, void *arg)
+{
+	return ioctl(fd, req, arg) ? -errno : 0;
+}
+
+static int set_dev_id(int fd, __u32 viommu, __u32 dev, __u64 id, bool set)
+{
+	struct iommu_viommu_set_dev_id cmd = {
+		.size = sizeof(cmd),
+		.viommu_id = viommu,
+		.dev_id = dev,
+		.id = id,
+	};
+
+	return ioctl_err(fd, set ? IOMMU_VIOMMU_SET_DEV_ID :
+				   IOMMU_VIOMMU_UNSET_DEV_ID, &cmd);
+}
+
+FIXTURE(mock) {
+	int fd;
+	__u32 ioas, idev, parent;
+};
+
+FIXTURE_SETUP(mock)
+{
+	struct iommu_ioas_alloc ioas = { .size = sizeof(ioas) };
+	struct iommu_test_cmd dom = {
+		.size = sizeof(dom),
+		.op = IOMMU_TEST_OP_MOCK_DOMAIN,
+	};
+	struct iommu_hwpt_alloc hwpt = {
+		.size = sizeof(hwpt),
+		.flags = IOMMU_HWPT_ALLOC_NEST_PARENT,
+	};
+
+	self->fd = vmm_iommufd_open();
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, ioctl_err(self->fd, IOMMU_IOAS_ALLOC, &ioas));
+	self->ioas = ioas.out_ioas_id;
+	dom.id = self->ioas;
+	ASSERT_EQ(0, ioctl_err(self->fd, IOMMU_TEST_CMD, &dom));
+	self->idev = dom.mock_domain.out_idev_id;
+	hwpt.dev_id = self->idev;
+	hwpt.pt_id = self->ioas;
+	ASSERT_EQ(0, ioctl_err(self->fd, IOMMU_HWPT_ALLOC, &hwpt));
+	self->parent = hwpt.out_hwpt_id;
+}
+
+FIXTURE_TEARDOWN(mock)
+{
+	put("probability", "0");
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+static __u32 viommu_alloc(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(mock) *self)
+{
+	struct iommu_viommu_alloc cmd = {
+		.size = sizeof(cmd),
+		.type = IOMMU_VIOMMU_TYPE_SELFTEST,
+		.dev_id = self->idev,
+		.hwpt_id = self->parent,
+	};
+
+	EXPECT_EQ(0, ioctl_err(self->fd, IOMMU_VIOMMU_ALLOC, &cmd));
+	return cmd.out_viommu_id;
+}
+
+TEST_F(mock, xa_enomem_leftover)
+{
+	struct iommu_destroy destroy = { .size = sizeof(destroy) };
+	int mif, budget, nomem = 0, ret;
+	char val[16];
+	__u32 viommu;
+
+	if (access(FAILSLAB, F_OK))
+		SKIP(return, "no failslab in this kernel");
+	mif = open("/proc/self/make-it-fail", O_WRONLY);
+	ASSERT_LE(0, mif);
+	ASSERT_EQ(0, put("task-filter", "Y"));
+	ASSERT_EQ(0, put("ignore-gfp-wait", "N"));
+	ASSERT_EQ(0, put("verbose", "0"));
+	ASSERT_EQ(0, put("interval", "1"));
+
+	for (budget = 1; budget < 4 * 1024; budget += 32) {
+		viommu = viommu_alloc(_metadata, self);
+		ASSERT_NE(0u, viommu);
+		/* Let @budget bytes through, then fail two allocations */
+		snprintf(val, sizeof(val), "%d", budget);
+		ASSERT_EQ(0, put("space", val));
+		ASSERT_EQ(0, put("times", "2"));
+		ASSERT_EQ(0, put("probability", "100"));
+		ASSERT_EQ(1, pwrite(mif, "1", 1, 0));
+		ret = set_dev_id(self->fd, viommu, self->idev, BIG_ID, true);
+		ASSERT_EQ(1, pwrite(mif, "0", 1, 0));
+		ASSERT_EQ(0, put("probability", "0"));
+		if (ret) {
+			ASSERT_EQ(-ENOMEM, ret);
+			nomem++;
+			/* Nothing was recorded: UNSET has nothing to remove */
+			ASSERT_EQ(-EINVAL, set_dev_id(self->fd, viommu,
+						      self->idev, BIG_ID,
+						      false));
+		} else {
+			ASSERT_EQ(0, set_dev_id(self->fd, viommu, self->idev,
+						BIG_ID, false));
+		}
+		/* No ID: the vIOMMU goes, with no WARN for empty nodes */
+		destroy.id = viommu;
+		ASSERT_EQ(0, ioctl_err(self->fd, IOMMU_DESTROY, &destroy));
+	}
+	TH_LOG("%d of %d budgets failed the SET with ENOMEM", nomem,
+	       (4 * 1024 - 1) / 32 + 1);
+	ASSERT_LT(0, nomem);
+	close(mif);
+}
+
+TEST_HARNESS_MAIN
+#endif

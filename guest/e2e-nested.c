@@ -1805,6 +1805,58 @@ TEST(vcmdq_two_vintfs)
 	}
 	close(fd);
 }
+
+/*
+ * A VINTF has a fixed number of SID_MATCH/SID_REPLACE pairs: SMMU 0's CMDQV
+ * in the dual topology has one per VINTF (cmdqv-sids-log2=0), and two edus.
+ * The second SET_DEV_ID on a Tegra241 vIOMMU there is ENOSPC and records
+ * nothing; UNSET and unbinding the device free the pair for the other.
+ */
+TEST(vcmdq_sid_pairs)
+{
+	struct iommu_viommu_tegra241_cmdqv data;
+	struct vmm_pci pci[MAX_EDU];
+	struct vmm_dev d[2];
+	__u32 parent, viommu;
+	struct vm vm;
+	int i, n, fd;
+
+	n = vmm_find_pci(EDU_VENDOR, EDU_DEVICE, pci, MAX_EDU);
+	ASSERT_EQ(3, n);
+	/* Sorted by IOMMU: the first two sit behind SMMU 0 */
+	ASSERT_STREQ(pci[0].iommu, pci[1].iommu);
+	vm_setup(_metadata, &vm);
+	fd = vm.iommufd;
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, vmm_dev_open(&d[i], &pci[i]));
+		ASSERT_EQ(0, vmm_dev_bind(&d[i], fd));
+	}
+	ASSERT_EQ(0, vmm_hwpt_alloc(fd, d[0].dev_id, vm.ioas_id,
+				    IOMMU_HWPT_ALLOC_NEST_PARENT,
+				    IOMMU_HWPT_DATA_NONE, NULL, 0, &parent));
+	ASSERT_EQ(0, vmm_viommu_alloc(fd, d[0].dev_id, parent,
+				      IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV, &data,
+				      sizeof(data), &viommu));
+
+	ASSERT_EQ(0, vmm_viommu_set_dev_id(fd, viommu, d[0].dev_id, VSID_BASE));
+	ASSERT_EQ(-ENOSPC, vmm_viommu_set_dev_id(fd, viommu, d[1].dev_id,
+						 VSID_BASE + 1));
+	/* Nothing was recorded for the device that did not get a pair */
+	ASSERT_EQ(-EINVAL, vmm_viommu_unset_dev_id(fd, viommu, d[1].dev_id,
+						   VSID_BASE + 1));
+	/* UNSET frees the pair */
+	ASSERT_EQ(0, vmm_viommu_unset_dev_id(fd, viommu, d[0].dev_id,
+					     VSID_BASE));
+	ASSERT_EQ(0, vmm_viommu_set_dev_id(fd, viommu, d[1].dev_id,
+					   VSID_BASE + 1));
+	ASSERT_EQ(-ENOSPC, vmm_viommu_set_dev_id(fd, viommu, d[0].dev_id,
+						 VSID_BASE));
+	/* So does unbinding its device */
+	vmm_dev_close(&d[1]);
+	ASSERT_EQ(0, vmm_viommu_set_dev_id(fd, viommu, d[0].dev_id, VSID_BASE));
+	vmm_dev_close(&d[0]);
+	close(fd);
+}
 #endif /* VMM_HAVE_HW_QUEUE */
 
 TEST_HARNESS_MAIN

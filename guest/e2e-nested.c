@@ -1838,6 +1838,13 @@ TEST(vcmdq_sid_pairs)
 				      IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV, &data,
 				      sizeof(data), &viommu));
 
+	/* SID_MATCH holds 20 bits of virtual StreamID */
+	ASSERT_EQ(-EINVAL, vmm_viommu_set_dev_id(fd, viommu, d[0].dev_id,
+						 1u << 20));
+	ASSERT_EQ(0, vmm_viommu_set_dev_id(fd, viommu, d[0].dev_id,
+					   (1u << 20) - 1));
+	ASSERT_EQ(0, vmm_viommu_unset_dev_id(fd, viommu, d[0].dev_id,
+					     (1u << 20) - 1));
 	ASSERT_EQ(0, vmm_viommu_set_dev_id(fd, viommu, d[0].dev_id, VSID_BASE));
 	ASSERT_EQ(-ENOSPC, vmm_viommu_set_dev_id(fd, viommu, d[1].dev_id,
 						 VSID_BASE + 1));

@@ -915,8 +915,21 @@ static int dev_attach(struct fdev *d, __u32 pt_id)
 			.id = d->stdev_id,
 			.mock_domain_replace.pt_id = pt_id,
 		};
+		int ret = fioctl(S.fd, IOMMU_TEST_CMD, &cmd);
 
-		return fioctl(S.fd, IOMMU_TEST_CMD, &cmd);
+		/*
+		 * The selftest op copies its answer out after the replace,
+		 * and does not undo the replace when that copy fails: an
+		 * EFAULT leaves the device on either domain. Replacing with
+		 * the same domain again outside the fault window settles it
+		 * (a replace to the current domain is a no-op), and its
+		 * answer is the one the model must follow.
+		 */
+		if (ret == -EFAULT) {
+			cmd.mock_domain_replace.pt_id = pt_id;
+			ret = ioctl(S.fd, IOMMU_TEST_CMD, &cmd) ? -errno : 0;
+		}
+		return ret;
 	} else {
 		struct vfio_device_attach_iommufd_pt cmd = {
 			.argsz = sizeof(cmd), .pt_id = pt_id,
@@ -1440,57 +1453,81 @@ static int run_seed(__u64 seed, unsigned long iters, unsigned int secs,
 
 /* ---- set-up ------------------------------------------------------------ */
 
-static void write_str(const char *path, const char *val)
+static bool write_str(const char *path, const char *val)
 {
 	int fd = open(path, O_WRONLY);
+	bool ok = fd >= 0 && write(fd, val, strlen(val)) >= 0;
 
-	if (fd < 0 || write(fd, val, strlen(val)) < 0)
+	if (!ok)
 		printf("# %s: %s\n", path, strerror(errno));
 	if (fd >= 0)
 		close(fd);
+	return ok;
 }
 
-/* failslab, fail_page_alloc, fail_usercopy: @pct %, this task only. */
-static void fault_setup(unsigned int pct)
+static const char *const fault_attrs[] = {
+	"failslab", "fail_page_alloc", "fail_usercopy",
+};
+
+static bool fault_attr_write(const char *attr, const char *file,
+			     const char *val)
 {
-	static const char *const attrs[] = {
-		"failslab", "fail_page_alloc", "fail_usercopy",
-	};
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/%s/%s", attr, file);
+	return write_str(path, val);
+}
+
+/*
+ * failslab, fail_page_alloc, fail_usercopy: @pct %, this task only. The
+ * probability goes last: until task-filter is set, a non-zero probability
+ * makes every task of the guest fail, this one's writes here included.
+ * Returns false when an attribute could not be set up.
+ */
+static bool fault_setup(unsigned int pct)
+{
 	char path[128], val[16];
+	bool ok = true;
 	unsigned int i;
 
 	snprintf(val, sizeof(val), "%u", pct);
 	for (i = 0; i < 3; i++) {
-		snprintf(path, sizeof(path), "/sys/kernel/debug/%s", attrs[i]);
+		const char *a = fault_attrs[i];
+
+		snprintf(path, sizeof(path), "/sys/kernel/debug/%s", a);
 		if (access(path, F_OK)) {
-			printf("# %s: not in this kernel\n", attrs[i]);
+			printf("# %s: not in this kernel\n", a);
 			continue;
 		}
-		snprintf(path, sizeof(path), "/sys/kernel/debug/%s/probability",
-			 attrs[i]);
-		write_str(path, val);
-		snprintf(path, sizeof(path), "/sys/kernel/debug/%s/interval",
-			 attrs[i]);
-		write_str(path, "1");
-		snprintf(path, sizeof(path), "/sys/kernel/debug/%s/times",
-			 attrs[i]);
-		write_str(path, "-1");
-		snprintf(path, sizeof(path), "/sys/kernel/debug/%s/task-filter",
-			 attrs[i]);
-		write_str(path, "Y");
 		/* One line per injected failure, no stack: the log stays short */
-		snprintf(path, sizeof(path), "/sys/kernel/debug/%s/verbose",
-			 attrs[i]);
-		write_str(path, "1");
-		if (i < 2) {
-			snprintf(path, sizeof(path),
-				 "/sys/kernel/debug/%s/ignore-gfp-wait", attrs[i]);
-			write_str(path, "N");
-		}
+		if (!fault_attr_write(a, "task-filter", "Y") ||
+		    !fault_attr_write(a, "interval", "1") ||
+		    !fault_attr_write(a, "times", "-1") ||
+		    !fault_attr_write(a, "verbose", "1") ||
+		    (i < 2 && !fault_attr_write(a, "ignore-gfp-wait", "N")) ||
+		    !fault_attr_write(a, "probability", val))
+			ok = false;
 	}
 	fail_fd = open("/proc/self/make-it-fail", O_WRONLY);
-	if (fail_fd < 0)
+	if (fail_fd < 0) {
 		printf("# /proc/self/make-it-fail: %s\n", strerror(errno));
+		ok = false;
+	}
+	return ok;
+}
+
+/* Leave no fault injection armed for the programs that run next. */
+static void fault_teardown(void)
+{
+	char path[128];
+	unsigned int i;
+
+	for (i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "/sys/kernel/debug/%s",
+			 fault_attrs[i]);
+		if (!access(path, F_OK))
+			fault_attr_write(fault_attrs[i], "probability", "0");
+	}
 }
 
 static bool hw_setup(void)
@@ -1583,12 +1620,17 @@ int main(int argc, char **argv)
 			       i + 1);
 		return 1;
 	}
-	if (fault_pct)
-		fault_setup(fault_pct);
+	if (fault_pct && !fault_setup(fault_pct)) {
+		fault_teardown();
+		printf("Bail out! fault injection could not be set up\n");
+		return 1;
+	}
 	/* The time bound is for the whole run, shared by the seeds */
 	for (i = 0; i < nseeds; i++)
 		ok += run_seed(seeds[i], iters, (secs + nseeds - 1) / nseeds,
 			       i + 1);
+	if (fault_pct)
+		fault_teardown();
 	printf("# fuzz-viommu %s: %lu operations, %lu sequences, %lu guest commands (%lu accepted), %lu reports\n",
 	       argv[1], total_ops, total_seqs, total_cmds, accepted_cmds,
 	       reports);

@@ -24,8 +24,10 @@
 #    (their count is noted).
 #  - A suite the plan names but that did not run counts as one failure.
 #
-# Prints a table, then "N passed, N failed, N skipped"; exits 1 on any
-# failure.
+# Prints a table, then the lines that tell why a suite failed (each "not
+# ok" of a program with the two lines before it, and the first kernel
+# reports; prefixed "! ", at most 40), then "N passed, N failed, N skipped";
+# exits 1 on any failure.
 
 # Suites are keyed "PLAN/NAME": two boots may run the same program.
 function suite(name, plan,    k) {
@@ -55,8 +57,20 @@ function result(name, line,    s) {
 	reported[name]++
 }
 
+# Why a suite failed, for the lines printed after the table.
+function why(name, text) {
+	if (nwhy < 40)
+		whys[++nwhy] = "! " where[name] "/" label[name] ": " substr(text, 1, 150)
+}
+
 function note_add(name, text) {
 	note[name] = note[name] (note[name] == "" ? "" : "; ") text
+}
+
+# A failure with no "not ok" line of its own: in the table and after it.
+function explain(name, text) {
+	note_add(name, text)
+	why(name, text)
 }
 
 function plan_name(file,    n) {
@@ -92,8 +106,10 @@ FNR == 1 { ksuite = ""; prog = ""; step = 0 }
 	# Kernel reports that mean something went wrong in the kernel. Lines
 	# starting with "#" are test diagnostics (TAP), never kernel output.
 	if (line !~ /^[ \t]*#/ && line ~ /(^|[] ])(BUG:|WARNING:|Oops|Kernel panic|UBSAN:|KASAN:|kernel BUG at|general protection fault|INFO: possible (circular|recursive)|WARNING: possible|unreferenced object 0x)/) {
-		if (splats[console]++ < 3)
+		if (splats[console]++ < 3) {
 			note_add(console, substr(line, 1, 70))
+			why(console, line)
+		}
 	}
 	# Fault injection (fail_nth, failslab, fail_page_alloc) prints a
 	# line and a stack trace per injected failure, and the allocation
@@ -131,8 +147,17 @@ prog != "" {
 	if (line ~ /^1\.\.[0-9]+/ && planned[prog] < 0) {
 		planned[prog] = substr(line, 4) + 0
 	} else if (line ~ /^(not )?ok [0-9]+/) {
+		if (line ~ /^not ok/ && line !~ /# *(TODO|todo)/) {
+			if (prev2[prog] != "")
+				why(prog, prev2[prog])
+			if (prev1[prog] != "")
+				why(prog, prev1[prog])
+			why(prog, line)
+		}
 		result(prog, line)
 	}
+	prev2[prog] = prev1[prog]
+	prev1[prog] = line
 	next
 }
 
@@ -154,6 +179,8 @@ ksuite != "" && line ~ /^    1\.\.[0-9]+/ {
 	next
 }
 ksuite != "" && line ~ /^    (not )?ok [0-9]+ / {
+	if (line ~ /^    not ok/)
+		why(ksuite, substr(line, 5))
 	result(ksuite, line)
 	next
 }
@@ -162,7 +189,7 @@ ksuite != "" && line ~ /^(not )?ok [0-9]+ / {
 	# failed, say) still fails.
 	if (line ~ /^not ok/ && !fail[ksuite]) {
 		fail[ksuite]++
-		note_add(ksuite, "suite failed")
+		explain(ksuite, "suite failed")
 	}
 	ksuite = ""
 	next
@@ -182,26 +209,26 @@ END {
 		}
 		if (!seen[n]) {
 			fail[n]++
-			note_add(n, "did not run")
+			explain(n, "did not run")
 			continue
 		}
 		if (planned[n] > reported[n]) {
 			fail[n] += planned[n] - reported[n]
-			note_add(n, (planned[n] - reported[n]) " planned test(s) never reported")
+			explain(n, (planned[n] - reported[n]) " planned test(s) never reported")
 		}
 		if (label[n] !~ /^kunit:/) {
 			if (!(n in status)) {
 				if (!fail[n])
 					fail[n]++
-				note_add(n, "no exit status (the VM stopped)")
+				explain(n, "no exit status (the VM stopped)")
 			} else if (status[n] != 0 && !fail[n] && !(status[n] == 4 && reported[n] == skip[n])) {
 				fail[n]++
-				note_add(n, "exit status " status[n])
+				explain(n, "exit status " status[n])
 			}
 		}
 		if (!reported[n] && !fail[n]) {
 			fail[n]++
-			note_add(n, "reported no result")
+			explain(n, "reported no result")
 		}
 	}
 
@@ -211,6 +238,8 @@ END {
 		printf "%-34s %-10s %6d %6d %6d  %s\n", label[n], where[n], pass[n], fail[n], skip[n], note[n]
 		tp += pass[n]; tf += fail[n]; ts += skip[n]
 	}
+	for (i = 1; i <= nwhy; i++)
+		print whys[i]
 	printf "%d passed, %d failed, %d skipped\n", tp, tf, ts
 	exit tf ? 1 : 0
 }

@@ -63,7 +63,7 @@ check() { # NAME EXPECTED-LAST-LINE SED-SCRIPT
 }
 
 echo "TAP version 13"
-echo "1..14"
+echo "1..16"
 check clean-run          "6 passed, 0 failed, 1 skipped" ''
 check kunit-case-fails   "5 passed, 1 failed, 1 skipped" 's/^    ok 3 case_c/    not ok 3 case_c/'
 check kunit-crash        "4 passed, 2 failed, 1 skipped" '/^    ok [23] case_/d'
@@ -81,4 +81,29 @@ fault='s/^Run \/init as init process/FAULT_INJECTION: forcing a failure.\nname f
 check fault-injection    "6 passed, 0 failed, 1 skipped" "$fault"
 check fault-then-warning "5 passed, 1 failed, 1 skipped" "$fault;s/Run \/init as init process/WARNING: CPU: 1 PID: 88 at drivers\/iommu\/iommufd\/viommu.c:24 iommufd_viommu_destroy+0x5c\/0x90\n&/"
 check fault-then-kasan   "5 passed, 1 failed, 1 skipped" "$fault;s/Run \/init as init process/BUG: KASAN: slab-use-after-free in iommufd_viommu_find_dev+0x2c\/0x70\n&/"
+
+# Why a suite failed: the failing test with the lines before it, and the
+# kernel's report, printed after the table ("! PLAN/SUITE: LINE").
+why() { # NAME SED-SCRIPT EXPECTED-LINE...
+	local name=$1 script=$2 want out
+	shift 2
+	n=$((n + 1))
+	good | sed -e "$script" > "$tmp/$name.log"
+	out=$(awk -f "$TOP/scripts/results.awk" "$tmp/t.plan" "$tmp/$name.log")
+	for want in "$@"; do
+		if ! grep -qxF -- "$want" <<< "$out"; then
+			echo "not ok $n $name"
+			echo "# missing: $want"
+			failed=$((failed + 1))
+			return
+		fi
+	done
+	echo "ok $n $name"
+}
+why why-prog 's/^ok 3 prog.three/# REPORT seed=0x1 op=SET: expected EEXIST\nnot ok 3 prog.three/' \
+	'! t/prog: ok 2 prog.two # SKIP no hardware' \
+	'! t/prog: # REPORT seed=0x1 op=SET: expected EEXIST' \
+	'! t/prog: not ok 3 prog.three'
+why why-kernel 's/^Run \/init as init process/BUG: KASAN: slab-use-after-free in f+0x2c\/0x70\n&/' \
+	'! t/console:t: BUG: KASAN: slab-use-after-free in f+0x2c/0x70'
 [ $failed = 0 ]

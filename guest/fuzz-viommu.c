@@ -6,8 +6,10 @@
  *
  * It drives IOMMU_VIOMMU_ALLOC, IOMMU_VIOMMU_SET_DEV_ID/UNSET_DEV_ID,
  * IOMMU_HWPT_ALLOC of nested HWPTs on a vIOMMU, attach, IOMMU_DESTROY,
- * device unbind and IOMMU_HWPT_INVALIDATE through a vIOMMU with random and
- * mutated structs, ids and command words, in random sequences. Each
+ * device unbind, IOMMU_HWPT_INVALIDATE through a vIOMMU,
+ * IOMMU_HW_QUEUE_ALLOC, mmap() of a vIOMMU's page and IOMMU_IOAS_UNMAP of
+ * pinned queue memory with random and mutated structs, ids, ranges and
+ * command words, in random sequences. Each
  * sequence opens an iommufd (a "VM"), runs operations on it and closes
  * everything again in a random order.
  *
@@ -22,7 +24,9 @@
  * shared/design/uapi.md: the errno of a call, the index at which an
  * invalidation stops; a new object's id must be non-zero and no live
  * object's, and every later answer about it (ENOENT, EBUSY, EEXIST)
- * must agree with the model. Any difference is a report. In smmu mode
+ * must agree with the model. Any difference is a report. A mapped vIOMMU
+ * page must hold what the mock was given, and a HW queue's pin must read
+ * the memory the caller named (IOMMU_TEST_OP_HW_QUEUE_READ). In smmu mode
  * each guest command is judged by the fuzzer's own reading of the
  * allow-list (opcode, fields, the SMMU's features from IOMMU_GET_HW_INFO,
  * the vIOMMU's vSIDs): a command the kernel accepts that the allow-list
@@ -51,6 +55,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/klog.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -58,7 +63,7 @@
 #include "smmuv3.h"
 #include "vmm.h"
 
-#ifndef VMM_HAVE_VIOMMU
+#if !defined(VMM_HAVE_VIOMMU) || !defined(VMM_HAVE_HW_QUEUE)
 int main(void)
 {
 	printf("TAP version 13\n1..0 # SKIP no vIOMMU uAPI in the headers\n");
@@ -74,6 +79,16 @@ int main(void)
 #define MAX_NESTED	8
 #define MAX_IOMMU	2
 #define MAX_BATCH	80	/* more than one SMMU batch (64 commands) */
+#define MAX_QUEUE	8
+
+/*
+ * Queue memory in the IOAS of each sequence: two read-write pages at
+ * QIOVA (one mapping, one area), a hole, and a write-only page at
+ * QIOVA_WO. Inside the mock aperture and clear of the SMMU's MSI window.
+ */
+#define QIOVA		(1ull << 28)
+#define QIOVA_HOLE	(QIOVA + 2 * pgsz)
+#define QIOVA_WO	(QIOVA + 3 * pgsz)
 
 /* ---- random numbers: xorshift64*, one stream per seed ---------------- */
 
@@ -125,6 +140,17 @@ struct fviommu {
 	int iommu;
 	int nids;
 	int nnested;
+	int nqueues;		/* live HW queues */
+	__u32 in_data;		/* mock: what its MMIO page holds */
+	__u64 mmap_off, mmap_len;	/* mock: its mmap pair, or 0 */
+	void *map;		/* its page, mapped */
+};
+
+struct fqueue {
+	bool live;
+	__u32 id;
+	int viommu;
+	__u32 index;
 };
 
 struct fnested {
@@ -149,7 +175,15 @@ static struct {
 	struct fviommu viommu[MAX_VIOMMU];
 	struct fnested nested[MAX_NESTED];
 	struct fparent parent[MAX_IOMMU];
+	struct fqueue queue[MAX_QUEUE];
+	bool qmem_mapped;	/* the read-write pages at QIOVA */
 } S;
+
+/* The queue memory: 4 pages, of which the IOAS maps 0-1 and 3 */
+static __u8 *qmem;
+static __u64 pgsz;
+/* mmap offsets seen in this run, to try again once they are stale */
+static __u64 old_offs[8];
 
 /* What the physical SMMU offers (smmu mode), from IOMMU_GET_HW_INFO. */
 static struct {
@@ -265,6 +299,9 @@ static bool id_in_use(__u32 id)
 			return true;
 	for (i = 0; i < MAX_NESTED; i++)
 		if (S.nested[i].live && S.nested[i].id == id)
+			return true;
+	for (i = 0; i < MAX_QUEUE; i++)
+		if (S.queue[i].live && S.queue[i].id == id)
 			return true;
 	return false;
 }
@@ -399,6 +436,34 @@ static struct fdev *dev_of(int iommu)
 	return NULL;
 }
 
+/* IOMMU_IOAS_MAP of @npages queue pages at @iova, outside the fault window */
+static int qmem_map(__u64 iova, int npages, bool readable)
+{
+	struct iommu_ioas_map cmd = {
+		.size = sizeof(cmd),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE |
+			 (readable ? IOMMU_IOAS_MAP_READABLE : 0),
+		.ioas_id = S.ioas,
+		.user_va = (uintptr_t)qmem + (iova - QIOVA),
+		.length = npages * pgsz,
+		.iova = iova,
+	};
+
+	if (ioctl(S.fd, IOMMU_IOAS_MAP, &cmd)) {
+		report("IOAS_MAP of queue memory at 0x%llx: %s",
+		       (unsigned long long)iova, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static void viommu_unmap(struct fviommu *vi)
+{
+	if (vi->map && munmap(vi->map, vi->mmap_len))
+		report("munmap of a vIOMMU page: %s", strerror(errno));
+	vi->map = NULL;
+}
+
 static bool seq_open(void)
 {
 	struct iommu_ioas_alloc ioas = { .size = sizeof(ioas) };
@@ -415,6 +480,9 @@ static bool seq_open(void)
 		return false;
 	}
 	S.ioas = ioas.out_ioas_id;
+	if (qmem_map(QIOVA, 2, true) || qmem_map(QIOVA_WO, 1, false))
+		return false;
+	S.qmem_mapped = true;
 
 	/* mock: two devices on instance 0, one on instance 1, like dual */
 	S.ndev = mode == MOCK ? 3 : nr_pci;
@@ -451,16 +519,24 @@ static bool seq_open(void)
 	return true;
 }
 
-/* Close everything in a random order: teardown cannot fail. */
+/*
+ * Close everything in a random order: teardown cannot fail. A vIOMMU page
+ * still mapped holds the file, so the context ends at its munmap() then.
+ */
 static void seq_close(void)
 {
+	bool unmap_first = chance(50);
 	int i;
 
 	if (chance(50))
 		for (i = 0; i < S.ndev; i++)
 			if (S.dev[i].present && chance(50))
 				dev_unbind(&S.dev[i]);
+	for (i = 0; i < MAX_VIOMMU && unmap_first; i++)
+		viommu_unmap(&S.viommu[i]);
 	close(S.fd);
+	for (i = 0; i < MAX_VIOMMU; i++)
+		viommu_unmap(&S.viommu[i]);
 	/* VFIO cdevs outlive the iommufd: their close ends the context */
 	for (i = 0; i < S.ndev; i++)
 		if (mode == SMMU)
@@ -652,10 +728,31 @@ static void op_viommu_alloc(void)
 	S.viommu[v].iommu = iommu;
 	S.viommu[v].nids = 0;
 	S.viommu[v].nnested = 0;
+	S.viommu[v].nqueues = 0;
+	S.viommu[v].map = NULL;
+	S.viommu[v].mmap_off = 0;
+	S.viommu[v].mmap_len = 0;
 	S.parent[iommu].users++;
-	if (cmd->data_len && data.out_data != ~data.in_data)
+	if (!cmd->data_len)
+		return;
+	if (data.out_data != ~data.in_data)
 		report("vIOMMU data: in 0x%x out 0x%x", data.in_data,
 		       data.out_data);
+	/* One page, at a page-aligned offset no other vIOMMU has */
+	if (data.out_mmap_length != pgsz || data.out_mmap_offset % pgsz)
+		report("vIOMMU mmap pair: offset 0x%llx length 0x%llx",
+		       (unsigned long long)data.out_mmap_offset,
+		       (unsigned long long)data.out_mmap_length);
+	for (k = 0; k < MAX_VIOMMU; k++)
+		if (k != v && S.viommu[k].live && S.viommu[k].mmap_len &&
+		    S.viommu[k].mmap_off == data.out_mmap_offset)
+			report("vIOMMU mmap offset 0x%llx is also vIOMMU %u's",
+			       (unsigned long long)data.out_mmap_offset,
+			       S.viommu[k].id);
+	S.viommu[v].in_data = data.in_data;
+	S.viommu[v].mmap_off = data.out_mmap_offset;
+	S.viommu[v].mmap_len = data.out_mmap_length;
+	old_offs[rn(8)] = data.out_mmap_offset;
 }
 
 /* ---- SET_DEV_ID / UNSET_DEV_ID ------------------------------------- */
@@ -1003,12 +1100,239 @@ static void op_attach(void)
 		S.nested[idx].users++;
 }
 
+/* ---- IOMMU_HW_QUEUE_ALLOC, mmap() and the queue memory ----------------- */
+
+/* The queue slot of HW queue @index of vIOMMU @v, or -1. */
+static int queue_of(int v, __u32 index)
+{
+	int i;
+
+	for (i = 0; i < MAX_QUEUE; i++)
+		if (S.queue[i].live && S.queue[i].viommu == v &&
+		    S.queue[i].index == index)
+			return i;
+	return -1;
+}
+
+/*
+ * The queue memory, and what pinning it must answer: 0, or the errno. A
+ * range over both read-write pages answers EFAULT unless they happen to
+ * be physically contiguous: *@either says that both answers are right.
+ */
+static int pick_queue_mem(__u64 *iova, __u64 *len, bool *either)
+{
+	__u64 off;
+
+	*either = false;
+	switch (rn(10)) {
+	case 7:		/* over the page boundary */
+		off = pgsz - 1 - rn(pgsz / 2);
+		*iova = QIOVA + off;
+		*len = pgsz - off + 1 + rn(pgsz - 1);
+		*either = true;
+		return S.qmem_mapped ? 0 : -ENOENT;
+	case 8:		/* not readable: EPERM */
+		*iova = QIOVA_WO + rn(pgsz / 2);
+		*len = 1 + rn(pgsz / 2);
+		return -EPERM;
+	case 9:		/* the hole, or the end of the address space */
+		if (chance(50)) {
+			*iova = QIOVA_HOLE + rn(pgsz);
+			*len = 1 + rn(pgsz);
+			return -ENOENT;
+		}
+		*iova = ~0ull - rn(pgsz);
+		*len = pgsz + rn(pgsz);
+		return -EOVERFLOW;
+	default:	/* inside one page */
+		off = rn(pgsz);
+		*iova = QIOVA + (rn(2) ? pgsz : 0) + off;
+		*len = 1 + rn(pgsz - off);
+		return S.qmem_mapped ? 0 : -ENOENT;
+	}
+}
+
+static void op_hw_queue_alloc(void)
+{
+	struct iommu_hw_queue_alloc cmd = { .size = sizeof(cmd) };
+	int v = pick_viommu(), q, pre, want, mem, ret;
+	struct fviommu *vi = &S.viommu[v];
+	__u32 token = rnd();
+	bool either;
+
+	cur_op = "HW_QUEUE_ALLOC";
+	for (q = 0; q < MAX_QUEUE && S.queue[q].live; q++)
+		;
+	if (q == MAX_QUEUE)
+		return;
+	cmd.viommu_id = viommu_id_of(v);
+	cmd.type = mode == MOCK ? IOMMU_HW_QUEUE_TYPE_SELFTEST :
+				  IOMMU_HW_QUEUE_TYPE_TEGRA241_CMDQV;
+	if (chance(10)) {
+		static const __u32 types[] = {
+			IOMMU_HW_QUEUE_TYPE_DEFAULT,
+			IOMMU_HW_QUEUE_TYPE_TEGRA241_CMDQV,
+			IOMMU_HW_QUEUE_TYPE_SELFTEST, 2, 0x1234,
+		};
+
+		cmd.type = types[rn(5)];
+	}
+	/* Mostly the next index, so that queues get made */
+	cmd.index = chance(75) && vi->live ? (__u32)vi->nqueues : rn(4);
+	mem = pick_queue_mem(&cmd.nesting_parent_iova, &cmd.length, &either);
+	if (chance(5))
+		cmd.length = 0;
+	/* Before the pin; the SMMU's own vIOMMU type has no HW queues */
+	pre = cmd.type == IOMMU_HW_QUEUE_TYPE_DEFAULT ? -EOPNOTSUPP :
+	      !cmd.length ? -EINVAL :
+	      !vi->live ? -ENOENT :
+	      mode == SMMU || cmd.type != IOMMU_HW_QUEUE_TYPE_SELFTEST ? -EOPNOTSUPP : 0;
+	if (chance(5)) {
+		cmd.flags = 1u << rn(32);
+		pre = -EOPNOTSUPP;
+	}
+	/* After it, the driver's order rules */
+	want = pre ? pre : mem ? mem :
+	       cmd.index >= IOMMU_TEST_HW_QUEUE_MAX ? -EINVAL :
+	       queue_of(v, cmd.index) >= 0 ? -EEXIST :
+	       cmd.index && queue_of(v, cmd.index - 1) < 0 ? -EINVAL : 0;
+	/* What the pin must read back */
+	if (!mem && cmd.length)
+		memcpy(qmem + (cmd.nesting_parent_iova - QIOVA), &token,
+		       sizeof(token));
+	ret = fioctl(S.fd, IOMMU_HW_QUEUE_ALLOC, &cmd);
+	/* Two pages that are not contiguous stop it at the pin */
+	if (either && !pre && !mem && ret == -EFAULT)
+		return;
+	if (!check(ret, want))
+		return;
+	check_new_id("HW queue", cmd.out_hw_queue_id);
+	S.queue[q].live = true;
+	S.queue[q].id = cmd.out_hw_queue_id;
+	S.queue[q].viommu = v;
+	S.queue[q].index = cmd.index;
+	vi->nqueues++;
+	/* The core pinned the memory the caller named */
+	if (cmd.length >= sizeof(token)) {
+		struct iommu_test_cmd rd = {
+			.size = sizeof(rd),
+			.op = IOMMU_TEST_OP_HW_QUEUE_READ,
+			.id = cmd.out_hw_queue_id,
+		};
+
+		if (ioctl(S.fd, IOMMU_TEST_CMD, &rd))
+			report("HW_QUEUE_READ: %s", strerror(errno));
+		else if (rd.hw_queue_read.out_base_data != token &&
+			 cmd.nesting_parent_iova % pgsz <= pgsz - sizeof(token))
+			report("queue memory reads 0x%x, wrote 0x%x",
+			       rd.hw_queue_read.out_base_data, token);
+	}
+}
+
+/* mmap() of a vIOMMU's page, or munmap() of it when it is mapped. */
+static void op_mmap(void)
+{
+	int v = pick_viommu(), want = 0, ret, prot = PROT_READ | PROT_WRITE;
+	struct fviommu *vi = &S.viommu[v];
+	__u64 off = vi->mmap_off, len = vi->mmap_len;
+	int flags = MAP_SHARED;
+	void *va;
+
+	cur_op = "mmap";
+	if (vi->map) {
+		viommu_unmap(vi);
+		return;
+	}
+	if (!vi->live || !len) {
+		/* No pair to map: a stale or made-up one */
+		off = chance(50) ? old_offs[rn(8)] : rn(64) * pgsz;
+		len = pgsz;
+		want = -ENXIO;
+	}
+	switch (chance(40) ? rn(4) : 99) {
+	case 0:
+		len += pgsz;
+		want = -ENXIO;
+		break;
+	case 1:
+		off += pgsz;
+		want = -ENXIO;
+		break;
+	case 2:
+		flags = MAP_PRIVATE;
+		want = -EINVAL;
+		break;
+	case 3:
+		prot |= PROT_EXEC;
+		want = -EPERM;
+		break;
+	}
+	/*
+	 * A stale offset may be the new pair of a live vIOMMU, and a mock
+	 * vIOMMU allocated without data has a page whose pair it never told
+	 */
+	if (want == -ENXIO) {
+		int k;
+
+		for (k = 0; k < MAX_VIOMMU; k++)
+			if (S.viommu[k].live &&
+			    ((S.viommu[k].mmap_len == len &&
+			      S.viommu[k].mmap_off == off) ||
+			     (mode == MOCK && !S.viommu[k].mmap_len)))
+				return;
+	}
+	fault_window(true);
+	va = mmap(NULL, len, prot, flags, S.fd, off);
+	ret = va == MAP_FAILED ? -errno : 0;
+	fault_window(false);
+	if (ret == -ENOMEM)
+		enomem_seen++;
+	if (!check(ret, want)) {
+		if (!ret)
+			munmap(va, len);
+		return;
+	}
+	vi->map = va;
+	/* The mock's page holds the in_data of the vIOMMU's allocation */
+	if (*(volatile __u32 *)va != vi->in_data)
+		report("vIOMMU page reads 0x%x, expected 0x%x",
+		       *(volatile __u32 *)va, vi->in_data);
+}
+
+/*
+ * IOMMU_IOAS_UNMAP of the read-write queue memory (EBUSY while a queue
+ * pins it), or IOMMU_IOAS_MAP of it again. Outside the fault window: both
+ * copy their answer out after the change, which an EFAULT then hides.
+ */
+static void op_qmem(void)
+{
+	struct iommu_ioas_unmap cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = S.ioas,
+		.iova = QIOVA,
+		.length = 2 * pgsz,
+	};
+	int i, want = 0, ret;
+
+	cur_op = "IOAS_UNMAP(queue memory)";
+	if (!S.qmem_mapped) {
+		S.qmem_mapped = !qmem_map(QIOVA, 2, true);
+		return;
+	}
+	for (i = 0; i < MAX_QUEUE; i++)
+		if (S.queue[i].live)
+			want = -EBUSY;
+	ret = ioctl(S.fd, IOMMU_IOAS_UNMAP, &cmd) ? -errno : 0;
+	if (check(ret, want))
+		S.qmem_mapped = false;
+}
+
 /* ---- IOMMU_DESTROY --------------------------------------------------- */
 
 static void op_destroy(void)
 {
 	struct iommu_destroy cmd = { .size = sizeof(cmd) };
-	int want, ret, i = 0, k = rn(5);
+	int want, ret, i = 0, k = rn(6);
 
 	cur_op = "DESTROY";
 	switch (k) {
@@ -1017,7 +1341,18 @@ static void op_destroy(void)
 		if (!S.viommu[i].live)
 			return;
 		cmd.id = S.viommu[i].id;
-		want = S.viommu[i].nids || S.viommu[i].nnested ? -EBUSY : 0;
+		/* Its IDs, nested HWPTs, HW queues and mapping hold it */
+		want = S.viommu[i].nids || S.viommu[i].nnested ||
+		       S.viommu[i].nqueues || S.viommu[i].map ? -EBUSY : 0;
+		break;
+	case 5:
+		i = rn(MAX_QUEUE);
+		if (!S.queue[i].live)
+			return;
+		cmd.id = S.queue[i].id;
+		/* The next queue of its vIOMMU depends on it */
+		want = queue_of(S.queue[i].viommu, S.queue[i].index + 1) >= 0 ?
+		       -EBUSY : 0;
 		break;
 	case 1:
 	case 2:
@@ -1057,6 +1392,9 @@ static void op_destroy(void)
 		S.parent[S.viommu[i].iommu].users--;
 	} else if (k == 3) {
 		S.parent[i].live = false;
+	} else if (k == 5) {
+		S.queue[i].live = false;
+		S.viommu[S.queue[i].viommu].nqueues--;
 	} else {
 		S.nested[i].live = false;
 		S.viommu[S.nested[i].viommu].nnested--;
@@ -1406,7 +1744,7 @@ static int run_seed(__u64 seed, unsigned long iters, unsigned int secs,
 			break;
 		for (j = 0; j < len && ops < iters; j++, ops++) {
 			cur_iter = ops;
-			switch (rn(20)) {
+			switch (rn(24)) {
 			case 0: case 1:
 				op_viommu_alloc();
 				break;
@@ -1427,6 +1765,15 @@ static int run_seed(__u64 seed, unsigned long iters, unsigned int secs,
 				break;
 			case 14:
 				op_rebind();
+				break;
+			case 20: case 21:
+				op_hw_queue_alloc();
+				break;
+			case 22:
+				op_mmap();
+				break;
+			case 23:
+				op_qmem();
 				break;
 			default:
 				op_invalidate();
@@ -1614,6 +1961,13 @@ int main(int argc, char **argv)
 	printf(" (reproduce one: fuzz-viommu %s seed=N iters=%lu)\n", argv[1],
 	       iters);
 	printf("1..%d\n", nseeds);
+	pgsz = getpagesize();
+	qmem = mmap(NULL, 4 * pgsz, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (qmem == MAP_FAILED) {
+		printf("Bail out! queue memory: %s\n", strerror(errno));
+		return 1;
+	}
 	if (mode == SMMU && !hw_setup()) {
 		for (i = 0; i < nseeds; i++)
 			printf("not ok %d fuzz smmu: no edu devices to fuzz with\n",

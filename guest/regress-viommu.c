@@ -13,12 +13,22 @@
  * lands between two levels on any layout. The console check of the plan
  * fails on the WARN; the test itself checks that every failed SET left no
  * ID behind and that the vIOMMU is then destroyed and usable as before.
+ *
+ * domain_fill_enomem_leftover: the same failure in the mock driver's own
+ * xarray. IOMMU_HWPT_ALLOC on an IOAS with a mapping fills the new mock
+ * domain, and mock_domain_map_pages() stores each page with xa_store().
+ * When that fails between two levels, the aborted domain is freed with
+ * empty nodes in its tree: mock_domain_free() WARNed (!xa_empty()) and
+ * leaked them (kmemleak). The console check and the kmemleak scan of the
+ * plan fail on those; the test checks the errno of every failed
+ * allocation and that a budget did fail.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "iommufd_test.h"
@@ -171,6 +181,66 @@ TEST_F(mock, xa_enomem_leftover)
 	       (4 * 1024 - 1) / 32 + 1);
 	ASSERT_LT(0, nomem);
 	close(mif);
+}
+
+TEST_F(mock, domain_fill_enomem_leftover)
+{
+	long pgsz = sysconf(_SC_PAGESIZE);
+	struct iommu_ioas_map map = {
+		.size = sizeof(map),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+			 IOMMU_IOAS_MAP_WRITEABLE,
+		.ioas_id = self->ioas,
+		.length = pgsz,
+		/* Far from 0: four levels of nodes in the mock's xarray */
+		.iova = 1ull << 30,
+	};
+	struct iommu_hwpt_alloc hwpt = {
+		.size = sizeof(hwpt),
+		.dev_id = self->idev,
+		.pt_id = self->ioas,
+	};
+	struct iommu_destroy destroy = { .size = sizeof(destroy) };
+	int mif, budget, nomem = 0, ret;
+	char val[16];
+	void *buf;
+
+	if (access(FAILSLAB, F_OK))
+		SKIP(return, "no failslab in this kernel");
+	buf = mmap(NULL, pgsz, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	ASSERT_NE(MAP_FAILED, buf);
+	map.user_va = (uintptr_t)buf;
+	ASSERT_EQ(0, ioctl_err(self->fd, IOMMU_IOAS_MAP, &map));
+	mif = open("/proc/self/make-it-fail", O_WRONLY);
+	ASSERT_LE(0, mif);
+	ASSERT_EQ(0, put("task-filter", "Y"));
+	ASSERT_EQ(0, put("ignore-gfp-wait", "N"));
+	ASSERT_EQ(0, put("verbose", "0"));
+	ASSERT_EQ(0, put("interval", "1"));
+
+	for (budget = 1; budget < 8 * 1024; budget += 32) {
+		snprintf(val, sizeof(val), "%d", budget);
+		ASSERT_EQ(0, put("space", val));
+		ASSERT_EQ(0, put("times", "2"));
+		ASSERT_EQ(0, put("probability", "100"));
+		ASSERT_EQ(1, pwrite(mif, "1", 1, 0));
+		ret = ioctl_err(self->fd, IOMMU_HWPT_ALLOC, &hwpt);
+		ASSERT_EQ(1, pwrite(mif, "0", 1, 0));
+		ASSERT_EQ(0, put("probability", "0"));
+		if (ret) {
+			ASSERT_EQ(-ENOMEM, ret);
+			nomem++;
+			continue;
+		}
+		destroy.id = hwpt.out_hwpt_id;
+		ASSERT_EQ(0, ioctl_err(self->fd, IOMMU_DESTROY, &destroy));
+	}
+	TH_LOG("%d of %d budgets failed the HWPT_ALLOC with ENOMEM", nomem,
+	       (8 * 1024 - 1) / 32 + 1);
+	ASSERT_LT(0, nomem);
+	close(mif);
+	munmap(buf, pgsz);
 }
 
 TEST_HARNESS_MAIN

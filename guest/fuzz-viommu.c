@@ -197,7 +197,7 @@ static struct {
 static __u64 cur_seed;
 static unsigned long cur_iter, cur_seq;
 static unsigned long reports, total_ops, total_seqs, total_cmds;
-static unsigned long accepted_cmds, enomem_seen;
+static unsigned long accepted_cmds, enomem_seen, queues_made, pages_mapped;
 static unsigned int fault_pct;
 static int fail_fd = -1;
 static const char *cur_op = "";
@@ -1212,6 +1212,7 @@ static void op_hw_queue_alloc(void)
 	S.queue[q].viommu = v;
 	S.queue[q].index = cmd.index;
 	vi->nqueues++;
+	queues_made++;
 	/* The core pinned the memory the caller named */
 	if (cmd.length >= sizeof(token)) {
 		struct iommu_test_cmd rd = {
@@ -1293,6 +1294,7 @@ static void op_mmap(void)
 		return;
 	}
 	vi->map = va;
+	pages_mapped++;
 	/* The mock's page holds the in_data of the vIOMMU's allocation */
 	if (*(volatile __u32 *)va != vi->in_data)
 		report("vIOMMU page reads 0x%x, expected 0x%x",
@@ -1985,9 +1987,9 @@ int main(int argc, char **argv)
 			       i + 1);
 	if (fault_pct)
 		fault_teardown();
-	printf("# fuzz-viommu %s: %lu operations, %lu sequences, %lu guest commands (%lu accepted), %lu reports\n",
+	printf("# fuzz-viommu %s: %lu operations, %lu sequences, %lu guest commands (%lu accepted), %lu HW queues, %lu pages mapped, %lu reports\n",
 	       argv[1], total_ops, total_seqs, total_cmds, accepted_cmds,
-	       reports);
+	       queues_made, pages_mapped, reports);
 	return ok == nseeds ? 0 : 1;
 }
 #endif

@@ -134,34 +134,61 @@ static __u32 viommu_alloc(struct __test_metadata *_metadata,
 	return cmd.out_viommu_id;
 }
 
-TEST_F(mock, xa_enomem_leftover)
+/* failslab for this task only; returns its make-it-fail file */
+static int failslab_setup(struct __test_metadata *_metadata)
 {
-	struct iommu_destroy destroy = { .size = sizeof(destroy) };
-	int mif, budget, nomem = 0, ret;
-	char val[16];
-	__u32 viommu;
+	int mif = open("/proc/self/make-it-fail", O_WRONLY);
 
-	if (access(FAILSLAB, F_OK))
-		SKIP(return, "no failslab in this kernel");
-	mif = open("/proc/self/make-it-fail", O_WRONLY);
 	ASSERT_LE(0, mif);
 	ASSERT_EQ(0, put("task-filter", "Y"));
 	ASSERT_EQ(0, put("ignore-gfp-wait", "N"));
 	ASSERT_EQ(0, put("verbose", "0"));
 	ASSERT_EQ(0, put("interval", "1"));
+	return mif;
+}
+
+/*
+ * Run @req on @fd with failslab letting @budget bytes through, then failing
+ * two allocations: 0 or -errno.
+ */
+static int ioctl_budget(struct __test_metadata *_metadata, int mif,
+			int budget, int fd, unsigned long req, void *arg)
+{
+	char val[16];
+	int ret;
+
+	snprintf(val, sizeof(val), "%d", budget);
+	ASSERT_EQ(0, put("space", val));
+	ASSERT_EQ(0, put("times", "2"));
+	ASSERT_EQ(0, put("probability", "100"));
+	ASSERT_EQ(1, pwrite(mif, "1", 1, 0));
+	ret = ioctl_err(fd, req, arg);
+	ASSERT_EQ(1, pwrite(mif, "0", 1, 0));
+	ASSERT_EQ(0, put("probability", "0"));
+	return ret;
+}
+
+TEST_F(mock, xa_enomem_leftover)
+{
+	struct iommu_destroy destroy = { .size = sizeof(destroy) };
+	struct iommu_viommu_set_dev_id set = {
+		.size = sizeof(set),
+		.dev_id = self->idev,
+		.id = BIG_ID,
+	};
+	int mif, budget, nomem = 0, ret;
+	__u32 viommu;
+
+	if (access(FAILSLAB, F_OK))
+		SKIP(return, "no failslab in this kernel");
+	mif = failslab_setup(_metadata);
 
 	for (budget = 1; budget < 4 * 1024; budget += 32) {
 		viommu = viommu_alloc(_metadata, self);
 		ASSERT_NE(0u, viommu);
-		/* Let @budget bytes through, then fail two allocations */
-		snprintf(val, sizeof(val), "%d", budget);
-		ASSERT_EQ(0, put("space", val));
-		ASSERT_EQ(0, put("times", "2"));
-		ASSERT_EQ(0, put("probability", "100"));
-		ASSERT_EQ(1, pwrite(mif, "1", 1, 0));
-		ret = set_dev_id(self->fd, viommu, self->idev, BIG_ID, true);
-		ASSERT_EQ(1, pwrite(mif, "0", 1, 0));
-		ASSERT_EQ(0, put("probability", "0"));
+		set.viommu_id = viommu;
+		ret = ioctl_budget(_metadata, mif, budget, self->fd,
+				   IOMMU_VIOMMU_SET_DEV_ID, &set);
 		if (ret) {
 			ASSERT_EQ(-ENOMEM, ret);
 			nomem++;
@@ -202,7 +229,6 @@ TEST_F(mock, domain_fill_enomem_leftover)
 	};
 	struct iommu_destroy destroy = { .size = sizeof(destroy) };
 	int mif, budget, nomem = 0, ret;
-	char val[16];
 	void *buf;
 
 	if (access(FAILSLAB, F_OK))
@@ -212,22 +238,11 @@ TEST_F(mock, domain_fill_enomem_leftover)
 	ASSERT_NE(MAP_FAILED, buf);
 	map.user_va = (uintptr_t)buf;
 	ASSERT_EQ(0, ioctl_err(self->fd, IOMMU_IOAS_MAP, &map));
-	mif = open("/proc/self/make-it-fail", O_WRONLY);
-	ASSERT_LE(0, mif);
-	ASSERT_EQ(0, put("task-filter", "Y"));
-	ASSERT_EQ(0, put("ignore-gfp-wait", "N"));
-	ASSERT_EQ(0, put("verbose", "0"));
-	ASSERT_EQ(0, put("interval", "1"));
+	mif = failslab_setup(_metadata);
 
 	for (budget = 1; budget < 8 * 1024; budget += 32) {
-		snprintf(val, sizeof(val), "%d", budget);
-		ASSERT_EQ(0, put("space", val));
-		ASSERT_EQ(0, put("times", "2"));
-		ASSERT_EQ(0, put("probability", "100"));
-		ASSERT_EQ(1, pwrite(mif, "1", 1, 0));
-		ret = ioctl_err(self->fd, IOMMU_HWPT_ALLOC, &hwpt);
-		ASSERT_EQ(1, pwrite(mif, "0", 1, 0));
-		ASSERT_EQ(0, put("probability", "0"));
+		ret = ioctl_budget(_metadata, mif, budget, self->fd,
+				   IOMMU_HWPT_ALLOC, &hwpt);
 		if (ret) {
 			ASSERT_EQ(-ENOMEM, ret);
 			nomem++;

@@ -13,18 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static int write_str(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY);
-	int ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
+#include "vmm.h"
 
 static int read_str(const char *path, char *buf, size_t size)
 {
@@ -54,16 +43,16 @@ static int bind(const char *bdf)
 		/* Let go of whatever driver has it now. */
 		snprintf(path, sizeof(path),
 			 "/sys/bus/pci/devices/%s/driver/unbind", bdf);
-		ret = write_str(path, bdf);
+		ret = vmm_write_file(path, bdf);
 		if (ret)
 			return ret;
 	}
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override",
 		 bdf);
-	ret = write_str(path, "vfio-pci");
+	ret = vmm_write_file(path, "vfio-pci");
 	if (ret)
 		return ret;
-	ret = write_str("/sys/bus/pci/drivers_probe", bdf);
+	ret = vmm_write_file("/sys/bus/pci/drivers_probe", bdf);
 	if (ret)
 		return ret;
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);

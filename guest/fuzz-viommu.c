@@ -1804,14 +1804,11 @@ static int run_seed(__u64 seed, unsigned long iters, unsigned int secs,
 
 static bool write_str(const char *path, const char *val)
 {
-	int fd = open(path, O_WRONLY);
-	bool ok = fd >= 0 && write(fd, val, strlen(val)) >= 0;
+	int ret = vmm_write_file(path, val);
 
-	if (!ok)
-		printf("# %s: %s\n", path, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	return ok;
+	if (ret)
+		printf("# %s: %s\n", path, strerror(-ret));
+	return !ret;
 }
 
 static const char *const fault_attrs[] = {

@@ -11,20 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "vmm.h"
+
 #define KMEMLEAK "/sys/kernel/debug/kmemleak"
-
-static int write_cmd(const char *cmd)
-{
-	int fd = open(KMEMLEAK, O_WRONLY);
-	int ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, cmd, strlen(cmd)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
 
 int main(void)
 {
@@ -36,9 +25,9 @@ int main(void)
 	/* kmemleak does not report objects younger than 5 s. */
 	sleep(6);
 	/* Two scans: the first one can still see references on stacks. */
-	ret = write_cmd("scan");
+	ret = vmm_write_file(KMEMLEAK, "scan");
 	if (!ret)
-		ret = write_cmd("scan");
+		ret = vmm_write_file(KMEMLEAK, "scan");
 	if (ret) {
 		printf("not ok 1 kmemleak # cannot scan: %s\n", strerror(-ret));
 		return 1;

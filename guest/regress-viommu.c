@@ -53,16 +53,9 @@ int main(void)
 static int put(const char *attr, const char *val)
 {
 	char path[128];
-	int fd, ret = 0;
 
 	snprintf(path, sizeof(path), FAILSLAB "%s", attr);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
+	return vmm_write_file(path, val);
 }
 
 static int ioctl_err(int fd, unsigned long req, void *arg)

@@ -175,6 +175,19 @@ int vmm_pci_per_iommu(struct vmm_pci *pci, int n)
 	return m;
 }
 
+int vmm_write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+	int ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
 int vmm_iommufd_open(void)
 {
 	int fd = open("/dev/iommu", O_RDWR | O_CLOEXEC);

@@ -77,6 +77,9 @@ int vmm_find_pci(__u16 vendor, __u16 device, struct vmm_pci *out, int max);
  */
 int vmm_pci_per_iommu(struct vmm_pci *pci, int n);
 
+/* Write @val to the sysfs, debugfs or procfs file @path: 0 or -errno. */
+int vmm_write_file(const char *path, const char *val);
+
 /* /dev/iommu: returns the iommufd, or a negative errno. */
 int vmm_iommufd_open(void);
 

@@ -5,7 +5,12 @@
 # and skip what is up to date, so the targets are phony.
 
 S := scripts
-DEPS := build/.deps-$(shell cat deps/* | sha256sum | cut -c1-12)
+# The stamp is keyed by deps/ and by the machine's own apt sources (whose
+# Debian mirror deps.sh writes into viommu.sources), so a changed mirror is
+# picked up.
+APT_ETC := $(filter-out %/viommu.sources,$(wildcard /etc/apt/sources.list \
+	/etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list))
+DEPS := build/.deps-$(shell cat deps/* $(APT_ETC) | sha256sum | cut -c1-12)
 
 .PHONY: all deps tree qemu kernel check check-debug run bench export lint \
 	bisect-check clean help

@@ -22,6 +22,29 @@ warn_loud() {
 	} >&2
 }
 
+# The Debian archive's URI as the machine's own apt configuration names it
+# (a mirror, a proxy, a local copy: whatever the machine uses), from the
+# first enabled "deb" entry for this release's own suite (bookworm, not
+# bookworm-security or -updates, which may be served from elsewhere), in
+# deb822 .sources files or one-line sources.list entries. The project never
+# names a host itself: no such entry is an error. VIOMMU_APT_ETC (default
+# /etc/apt) and VIOMMU_DEBIAN_SUITE (default: VERSION_CODENAME of
+# /etc/os-release) exist for the harness' self-test.
+debian_mirror() {
+	local etc=${VIOMMU_APT_ETC:-/etc/apt} suite=${VIOMMU_DEBIAN_SUITE:-} uri=
+	[ -n "$suite" ] || suite=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+	[ -n "$suite" ] || die "cannot tell this machine's Debian release (/etc/os-release)"
+	local f files=()
+	for f in "$etc"/sources.list.d/*.sources "$etc"/sources.list \
+		"$etc"/sources.list.d/*.list; do
+		[ -f "$f" ] && files+=("$f")
+	done
+	[ ${#files[@]} = 0 ] ||
+		uri=$(awk -v suite="$suite" -f "$TOP/scripts/apt-mirror.awk" "${files[@]}")
+	[ -n "$uri" ] || die "no Debian archive entry (a \"deb\" line or .sources stanza for suite '$suite') in $etc/sources.list or $etc/sources.list.d; add your mirror there, the project does not name one"
+	echo "${uri%/}"
+}
+
 # The kernel make invocation every script shares.
 kmake() {
 	make -s -C "$LINUX" O="$KOBJ" ARCH=arm64 CROSS_COMPILE=$CROSS \

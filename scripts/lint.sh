@@ -8,7 +8,9 @@
 #     that the same file does not already have at base;
 #  3. make coccicheck (MODE=report) on every touched kernel directory: no
 #     report that base does not already have;
-#  4. scripts/kernel-doc on every touched uAPI header: no warning.
+#  4. scripts/kernel-doc on every touched uAPI header: no warning;
+#  5. no tracked file of the project names a package mirror
+#     (scripts/check-no-mirror.sh).
 # Base results come from a worktree of tag "base" (build/lint-base).
 set -euo pipefail
 shopt -s nullglob
@@ -17,10 +19,14 @@ shopt -s nullglob
 # The kernel's python helpers (checkpatch's spdxcheck.py) need the modules
 # make deps installs for Debian's python3, not another python3 on PATH.
 export PATH=/usr/bin:$PATH
-"$TOP/scripts/tree.sh" linux
-"$TOP/scripts/kernel-build.sh" >/dev/null
 fail=0
 bad() { echo "LINT FAIL: $*"; fail=1; }
+
+# --- 5. no package mirror named (first: it needs no kernel tree) -----------
+info "no package mirror named in the repository"
+"$TOP/scripts/check-no-mirror.sh" || bad "a tracked file names a package mirror"
+"$TOP/scripts/tree.sh" linux
+"$TOP/scripts/kernel-build.sh" >/dev/null
 
 # --- 1. checkpatch ---------------------------------------------------------
 # checkpatch warns "does MAINTAINERS need updating?" for every added file,

@@ -7,15 +7,24 @@
  *
  *   race-viommu mock|smmu [secs=N] [seed=N]
  *
- * One context (an iommufd, an IOAS, a nesting parent, a vIOMMU and a
- * nested HWPT per IOMMU instance, the devices) and one thread each for:
+ * One context (an iommufd, an IOAS, a nesting parent, a vIOMMU and two
+ * nested HWPTs per IOMMU instance: one that translates through the guest's
+ * stage 1 and needs a virtual ID, one that bypasses and does not; the
+ * devices) and one thread each for:
  *
  *   set      IOMMU_VIOMMU_SET_DEV_ID of a random device and vSID
  *   unset    IOMMU_VIOMMU_UNSET_DEV_ID
  *   inval    IOMMU_HWPT_INVALIDATE through the vIOMMU, naming the vSIDs
- *   attach   attach a device to its vIOMMU's nested HWPT, or to the IOAS
+ *   attach   attach a device to one of its vIOMMU's nested HWPTs, or to
+ *            the IOAS
  *   destroy  IOMMU_DESTROY of a nested HWPT or a vIOMMU, re-allocating it
  *            when that worked
+ *   vdevice  IOMMU_VDEVICE_ALLOC of a random device and vSID (the same
+ *            vSIDs as set), or IOMMU_DESTROY of a vDEVICE
+ *   vevent   IOMMU_VEVENTQ_ALLOC on a vIOMMU, events of random devices
+ *            (mock) read back and checked (strictly rising sequence, a
+ *            vSID in range, LOST_EVENTS records without data), or close
+ *            and destroy of a queue
  *   unbind   unbind a device (close its VFIO cdev / destroy the mock
  *            device) and bind it again
  *   close    now and then, close the whole context and open a new one
@@ -79,15 +88,24 @@ static struct {
 	struct rdev dev[MAX_DEV];
 	__u32 parent[NR_IOMMU];
 	_Atomic __u32 viommu[NR_IOMMU];
-	_Atomic __u32 nested[NR_IOMMU];
+	_Atomic __u32 nested[NR_IOMMU];		/* translates: needs an ID */
+	_Atomic __u32 bypass[NR_IOMMU];		/* needs none */
+	_Atomic __u32 vdev[8];			/* vDEVICE ids, 0 = free slot */
+	/* a vEVENTQ per vIOMMU, owned by the vevent thread */
+	__u32 veventq[NR_IOMMU];
+	int veventq_fd[NR_IOMMU];
+	__u32 last_seq[NR_IOMMU];
+	bool seen_seq[NR_IOMMU];
 } C;
 
 static atomic_bool stop;
 static time_t deadline;
 
-enum { T_SET, T_UNSET, T_INVAL, T_ATTACH, T_DESTROY, T_UNBIND, T_CLOSE, NR_T };
+enum { T_SET, T_UNSET, T_INVAL, T_ATTACH, T_DESTROY, T_UNBIND, T_VDEV,
+	T_VEVENT, T_CLOSE, NR_T };
 static const char *const tname[NR_T] = {
-	"set", "unset", "inval", "attach", "destroy", "unbind", "close",
+	"set", "unset", "inval", "attach", "destroy", "unbind", "vdevice",
+	"vevent", "close",
 };
 static atomic_ulong calls[NR_T], oks[NR_T], bad[NR_T];
 
@@ -189,9 +207,13 @@ static __u32 alloc_viommu(int i)
 	return xioctl(C.fd, IOMMU_VIOMMU_ALLOC, &cmd) ? 0 : cmd.out_viommu_id;
 }
 
-static __u32 alloc_nested(int i, __u32 viommu)
+/* A nested HWPT that translates (S1 vSTE), or one that bypasses */
+static __u32 alloc_nested(int i, __u32 viommu, bool translate)
 {
-	struct iommu_hwpt_selftest mock = { .iotlb = 0 };
+	struct iommu_hwpt_selftest mock = {
+		.iotlb = translate ? IOMMU_TEST_IOTLB_DEFAULT :
+				     IOMMU_TEST_IOTLB_NO_TRANSLATE,
+	};
 	__le64 ste[2];
 	struct iommu_hwpt_alloc cmd = {
 		.size = sizeof(cmd),
@@ -210,8 +232,14 @@ static __u32 alloc_nested(int i, __u32 viommu)
 		cmd.data_uptr = (uintptr_t)&mock;
 		cmd.data_len = sizeof(mock);
 	} else {
-		/* The guest's STE says bypass: stage 2 only, no CD to fetch */
-		smmu_ste_cfg(ste, SMMU_STE_0_CFG_BYPASS);
+		/*
+		 * The guest's STE says bypass (stage 2 only, no CD to fetch),
+		 * or stage 1 with a CD nothing fetches: no device DMAs here
+		 */
+		if (translate)
+			smmu_ste_s1(ste, 0x1000);
+		else
+			smmu_ste_cfg(ste, SMMU_STE_0_CFG_BYPASS);
 		cmd.data_type = IOMMU_HWPT_DATA_ARM_SMMUV3;
 		cmd.data_uptr = (uintptr_t)ste;
 		cmd.data_len = sizeof(ste);
@@ -252,18 +280,30 @@ static int ctx_open(void)
 			return ret;
 		C.parent[i] = cmd.out_hwpt_id;
 		C.viommu[i] = alloc_viommu(i);
-		C.nested[i] = alloc_nested(i, C.viommu[i]);
-		if (!C.viommu[i] || !C.nested[i])
+		C.nested[i] = alloc_nested(i, C.viommu[i], true);
+		C.bypass[i] = alloc_nested(i, C.viommu[i], false);
+		if (!C.viommu[i] || !C.nested[i] || !C.bypass[i])
 			return -ENODEV;
+		C.veventq[i] = 0;
+		C.veventq_fd[i] = -1;
+		C.seen_seq[i] = false;
 	}
+	for (i = 0; i < (int)(sizeof(C.vdev) / sizeof(C.vdev[0])); i++)
+		C.vdev[i] = 0;
 	return 0;
 }
 
 /* Teardown cannot fail: close in a random order. */
 static void ctx_close(__u64 *s)
 {
+	bool queues_first = rnd(s) & 1;
 	int i;
 
+	/* An open vEVENTQ file keeps the context alive until it is closed */
+	for (i = 0; i < NR_IOMMU; i++) {
+		if (queues_first && C.veventq_fd[i] >= 0)
+			close(C.veventq_fd[i]);
+	}
 	if (rnd(s) & 1) {
 		close(C.fd);
 		for (i = 0; i < C.ndev; i++)
@@ -277,6 +317,11 @@ static void ctx_close(__u64 *s)
 		for (i = 0; i < C.ndev; i++)
 			if (mode == SMMU)
 				vmm_dev_close(&C.dev[i].vd);
+	}
+	for (i = 0; i < NR_IOMMU; i++) {
+		if (!queues_first && C.veventq_fd[i] >= 0)
+			close(C.veventq_fd[i]);
+		C.veventq_fd[i] = -1;
 	}
 	C.fd = -1;
 }
@@ -359,7 +404,9 @@ static void do_attach(__u64 *s)
 	/* EINVAL: a VFIO cdev whose device is being unbound */
 	static const int ok[] = { ENOENT, EINVAL, EBUSY, 0 };
 	struct rdev *d = pick(s);
-	__u32 pt = rnd(s) % 3 ? C.nested[d->iommu] : C.ioas;
+	unsigned int which = rnd(s) % 4;
+	__u32 pt = which == 0 ? C.ioas :
+		   which == 1 ? C.bypass[d->iommu] : C.nested[d->iommu];
 	int ret;
 
 	pthread_rwlock_rdlock(&d->lock);
@@ -385,22 +432,148 @@ static void do_destroy(__u64 *s)
 {
 	static const int ok[] = { EBUSY, ENOENT, 0 };
 	int i = rnd(s) % NR_IOMMU, ret;
-	bool viommu = rnd(s) % 3 == 0;
+	unsigned int what = rnd(s) % 6;
 	struct iommu_destroy cmd = {
 		.size = sizeof(cmd),
-		.id = viommu ? C.viommu[i] : C.nested[i],
+		.id = what == 0 ? C.viommu[i] :
+		      what == 1 ? C.bypass[i] : C.nested[i],
 	};
 
 	ret = xioctl(C.fd, IOMMU_DESTROY, &cmd);
 	account(T_DESTROY, ret, ok);
 	if (ret)
 		return;
-	if (viommu) {
+	if (what == 0) {
 		C.viommu[i] = alloc_viommu(i);
-		C.nested[i] = alloc_nested(i, C.viommu[i]);
+		C.nested[i] = alloc_nested(i, C.viommu[i], true);
+		C.bypass[i] = alloc_nested(i, C.viommu[i], false);
+	} else if (what == 1) {
+		C.bypass[i] = alloc_nested(i, C.viommu[i], false);
 	} else {
-		C.nested[i] = alloc_nested(i, C.viommu[i]);
+		C.nested[i] = alloc_nested(i, C.viommu[i], true);
 	}
+}
+
+/*
+ * A vDEVICE owns a vSID the set thread also uses; its DESTROY races the
+ * attach that holds it (EBUSY) and the unbind that destroys it (ENOENT).
+ */
+static void do_vdevice(__u64 *s)
+{
+	static const int ok_alloc[] = { EEXIST, ENOENT, EINVAL, ENOSPC, 0 };
+	static const int ok_destroy[] = { EBUSY, ENOENT, 0 };
+	unsigned int slot = rnd(s) % (sizeof(C.vdev) / sizeof(C.vdev[0]));
+	__u32 id = C.vdev[slot];
+	int ret;
+
+	if (!id || rnd(s) % 3 == 0) {
+		struct rdev *d = pick(s);
+		struct iommu_vdevice_alloc cmd = {
+			.size = sizeof(cmd),
+			.viommu_id = C.viommu[d->iommu],
+			.dev_id = d->dev_id,
+			.virt_id = 0x40 + rnd(s) % 4,
+		};
+
+		ret = xioctl(C.fd, IOMMU_VDEVICE_ALLOC, &cmd);
+		account(T_VDEV, ret, ok_alloc);
+		/* A slot's old vDEVICE, if any, is left to unbind and close */
+		if (!ret)
+			C.vdev[slot] = cmd.out_vdevice_id;
+	} else {
+		struct iommu_destroy cmd = { .size = sizeof(cmd), .id = id };
+
+		ret = xioctl(C.fd, IOMMU_DESTROY, &cmd);
+		account(T_VDEV, ret, ok_destroy);
+		if (ret != -EBUSY)
+			C.vdev[slot] = 0;
+	}
+}
+
+/* Read a vIOMMU's queue, checking every record; returns 0 or -ERANGE */
+static int read_vevents(int i)
+{
+	union {
+		struct iommufd_vevent_header hdr;
+		__u8 b[512];
+	} buf;
+	ssize_t n = read(C.veventq_fd[i], buf.b, sizeof(buf));
+	size_t off = 0;
+
+	if (n < 0)
+		return -errno;
+	while (off + sizeof(struct iommufd_vevent_header) <= (size_t)n) {
+		struct iommufd_vevent_header h;
+		__u32 virt_id = 0;
+
+		memcpy(&h, buf.b + off, sizeof(h));
+		off += sizeof(h);
+		/* Sequences only rise (no wrap in a run this short) */
+		if (C.seen_seq[i] && h.sequence <= C.last_seq[i])
+			return -ERANGE;
+		C.seen_seq[i] = true;
+		C.last_seq[i] = h.sequence;
+		if (h.flags & IOMMU_VEVENTQ_FLAG_LOST_EVENTS)
+			continue;
+		if (h.flags || mode != MOCK)
+			return -ERANGE;	/* no DMA here: no SMMU event */
+		memcpy(&virt_id, buf.b + off, sizeof(virt_id));
+		off += sizeof(struct iommu_viommu_event_selftest);
+		if (virt_id < 0x40 || virt_id > 0x43)
+			return -ERANGE;
+	}
+	return off == (size_t)n ? 0 : -ERANGE;
+}
+
+static void do_vevent(__u64 *s)
+{
+	static const int ok_alloc[] = { EEXIST, ENOENT, 0 };
+	static const int ok_use[] = { ENOENT, EOPNOTSUPP, EOVERFLOW, 0 };
+	int i = rnd(s) % NR_IOMMU, ret;
+	unsigned int op = rnd(s) % 16;
+
+	if (C.veventq_fd[i] < 0) {
+		struct iommu_veventq_alloc cmd = {
+			.size = sizeof(cmd),
+			.viommu_id = C.viommu[i],
+			.type = mode == MOCK ? IOMMU_VEVENTQ_TYPE_SELFTEST :
+					       IOMMU_VEVENTQ_TYPE_ARM_SMMUV3,
+			.veventq_depth = 1 + rnd(s) % 8,
+		};
+
+		ret = xioctl(C.fd, IOMMU_VEVENTQ_ALLOC, &cmd);
+		account(T_VEVENT, ret, ok_alloc);
+		if (!ret) {
+			C.veventq[i] = cmd.out_veventq_id;
+			C.veventq_fd[i] = cmd.out_veventq_fd;
+			C.seen_seq[i] = false;
+		}
+		return;
+	}
+	if (op == 0) {
+		/* The file holds the queue: after the close, DESTROY frees it */
+		struct iommu_destroy cmd = {
+			.size = sizeof(cmd), .id = C.veventq[i],
+		};
+
+		close(C.veventq_fd[i]);
+		C.veventq_fd[i] = -1;
+		account(T_VEVENT, xioctl(C.fd, IOMMU_DESTROY, &cmd),
+			(const int[]){ 0 });
+		return;
+	}
+	if (mode == MOCK && op < 10) {
+		struct iommu_test_cmd cmd = {
+			.size = sizeof(cmd),
+			.op = IOMMU_TEST_OP_TRIGGER_VEVENT,
+			.trigger_vevent.dev_id = pick(s)->dev_id,
+		};
+
+		account(T_VEVENT, xioctl(C.fd, IOMMU_TEST_CMD, &cmd), ok_use);
+		return;
+	}
+	ret = read_vevents(i);
+	account(T_VEVENT, ret, ok_use);
 }
 
 static void do_unbind(__u64 *s)
@@ -450,6 +623,12 @@ static void *worker(void *arg)
 			break;
 		case T_UNBIND:
 			do_unbind(&s);
+			break;
+		case T_VDEV:
+			do_vdevice(&s);
+			break;
+		case T_VEVENT:
+			do_vevent(&s);
 			break;
 		}
 		pthread_rwlock_unlock(&C.lock);

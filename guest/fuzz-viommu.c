@@ -7,9 +7,12 @@
  * It drives IOMMU_VIOMMU_ALLOC, IOMMU_VIOMMU_SET_DEV_ID/UNSET_DEV_ID,
  * IOMMU_HWPT_ALLOC of nested HWPTs on a vIOMMU, attach, IOMMU_DESTROY,
  * device unbind, IOMMU_HWPT_INVALIDATE through a vIOMMU,
- * IOMMU_HW_QUEUE_ALLOC, mmap() of a vIOMMU's page and IOMMU_IOAS_UNMAP of
- * pinned queue memory with random and mutated structs, ids, ranges and
- * command words, in random sequences. Each
+ * IOMMU_HW_QUEUE_ALLOC, mmap() of a vIOMMU's page, IOMMU_IOAS_UNMAP of
+ * pinned queue memory, IOMMU_VDEVICE_ALLOC and DESTROY of vDEVICEs (the
+ * same virtual IDs as SET_DEV_ID), IOMMU_VEVENTQ_ALLOC, close, DESTROY and
+ * read() of vEVENTQs and, on the mock, events of random devices
+ * (IOMMU_TEST_OP_TRIGGER_VEVENT), with random and mutated structs, ids,
+ * ranges and command words, in random sequences. Each
  * sequence opens an iommufd (a "VM"), runs operations on it and closes
  * everything again in a random order.
  *
@@ -24,7 +27,9 @@
  * shared/design/uapi.md: the errno of a call, the index at which an
  * invalidation stops; a new object's id must be non-zero and no live
  * object's, and every later answer about it (ENOENT, EBUSY, EEXIST)
- * must agree with the model. Any difference is a report. A mapped vIOMMU
+ * must agree with the model; a vEVENTQ's records (sequence, flags, the
+ * virtual ID, the LOST_EVENTS record of a full queue) must be the model's.
+ * Any difference is a report. A mapped vIOMMU
  * page must hold what the mock was given, and a HW queue's pin must read
  * the memory the caller named (IOMMU_TEST_OP_HW_QUEUE_READ). In smmu mode
  * each guest command is judged by the fuzzer's own reading of the
@@ -80,6 +85,9 @@ int main(void)
 #define MAX_IOMMU	2
 #define MAX_BATCH	80	/* more than one SMMU batch (64 commands) */
 #define MAX_QUEUE	8
+#define MAX_VDEV	8
+#define MAX_VEVQ	8
+#define MAX_VEVENTS	24	/* records a model queue holds, LOST included */
 
 /*
  * Queue memory in the IOAS of each sequence: two read-write pages at
@@ -130,6 +138,7 @@ struct fdev {
 	struct vmm_pci pci;
 	int viommu;		/* -1, or the vIOMMU it has an ID on */
 	__u64 vid;
+	int vdev;		/* -1, or the vDEVICE slot that owns the ID */
 	enum att att;
 	int att_idx;		/* parent iommu or nested index */
 };
@@ -141,6 +150,7 @@ struct fviommu {
 	int nids;
 	int nnested;
 	int nqueues;		/* live HW queues */
+	int nvevqs;		/* live vEVENTQs */
 	__u32 in_data;		/* mock: what its MMIO page holds */
 	__u64 mmap_off, mmap_len;	/* mock: its mmap pair, or 0 */
 	void *map;		/* its page, mapped */
@@ -158,6 +168,29 @@ struct fnested {
 	__u32 id;
 	int viommu;
 	int users;		/* devices attached */
+	bool translates;	/* stage 1: a device needs an ID to attach */
+};
+
+struct fvdev {
+	bool live;
+	__u32 id;
+	int dev;		/* the device whose ID it owns */
+};
+
+/* A vEVENTQ, and the records a read must return, oldest first */
+struct fvevq {
+	bool live;
+	__u32 id;
+	int fd;			/* -1 once closed */
+	int viommu;
+	__u32 type, depth;
+	__u32 nev;		/* events queued (LOST not counted) */
+	__u32 next_seq;
+	int nrec;
+	struct {
+		bool lost;
+		__u32 seq, vid;
+	} rec[MAX_VEVENTS];
 };
 
 struct fparent {
@@ -176,6 +209,8 @@ static struct {
 	struct fnested nested[MAX_NESTED];
 	struct fparent parent[MAX_IOMMU];
 	struct fqueue queue[MAX_QUEUE];
+	struct fvdev vdev[MAX_VDEV];
+	struct fvevq vevq[MAX_VEVQ];
 	bool qmem_mapped;	/* the read-write pages at QIOVA */
 } S;
 
@@ -198,6 +233,8 @@ static __u64 cur_seed;
 static unsigned long cur_iter, cur_seq;
 static unsigned long reports, total_ops, total_seqs, total_cmds;
 static unsigned long accepted_cmds, enomem_seen, queues_made, pages_mapped;
+static unsigned long vdevs_made, vevqs_made, vevents_read, vevents_lost;
+static unsigned long vevents_made;
 static unsigned int fault_pct;
 static int fail_fd = -1;
 static const char *cur_op = "";
@@ -303,6 +340,12 @@ static bool id_in_use(__u32 id)
 	for (i = 0; i < MAX_QUEUE; i++)
 		if (S.queue[i].live && S.queue[i].id == id)
 			return true;
+	for (i = 0; i < MAX_VDEV; i++)
+		if (S.vdev[i].live && S.vdev[i].id == id)
+			return true;
+	for (i = 0; i < MAX_VEVQ; i++)
+		if (S.vevq[i].live && S.vevq[i].id == id)
+			return true;
 	return false;
 }
 
@@ -385,6 +428,10 @@ static void model_dev_gone(struct fdev *d)
 {
 	if (d->viommu >= 0)
 		S.viommu[d->viommu].nids--;
+	/* Unbind destroys the vDEVICE: its id is forgotten, never reused */
+	if (d->vdev >= 0)
+		S.vdev[d->vdev].live = false;
+	d->vdev = -1;
 	if (d->att == ATT_NESTED)
 		S.nested[d->att_idx].users--;
 	if (d->att == ATT_PARENT)
@@ -490,6 +537,7 @@ static bool seq_open(void)
 		struct fdev *d = &S.dev[i];
 
 		d->viommu = -1;
+		d->vdev = -1;
 		d->vd.fd = -1;
 		if (mode == MOCK) {
 			d->iommu = i == 2;
@@ -525,9 +573,13 @@ static bool seq_open(void)
  */
 static void seq_close(void)
 {
-	bool unmap_first = chance(50);
+	bool unmap_first = chance(50), files_first = chance(50);
 	int i;
 
+	/* An open vEVENTQ file keeps the context alive until it is closed */
+	for (i = 0; i < MAX_VEVQ && files_first; i++)
+		if (S.vevq[i].fd >= 0 && S.vevq[i].live)
+			close(S.vevq[i].fd);
 	if (chance(50))
 		for (i = 0; i < S.ndev; i++)
 			if (S.dev[i].present && chance(50))
@@ -537,6 +589,9 @@ static void seq_close(void)
 	close(S.fd);
 	for (i = 0; i < MAX_VIOMMU; i++)
 		viommu_unmap(&S.viommu[i]);
+	for (i = 0; i < MAX_VEVQ && !files_first; i++)
+		if (S.vevq[i].fd >= 0 && S.vevq[i].live)
+			close(S.vevq[i].fd);
 	/* VFIO cdevs outlive the iommufd: their close ends the context */
 	for (i = 0; i < S.ndev; i++)
 		if (mode == SMMU)
@@ -806,8 +861,11 @@ static void op_set_dev_id(bool set)
 	} else {
 		if (d->viommu != v || d->vid != vid)
 			want = -EINVAL;
+		else if (d->vdev >= 0)
+			want = -EBUSY;	/* the vDEVICE owns it */
 		else if (d->att == ATT_NESTED &&
-			 S.nested[d->att_idx].viommu == v)
+			 S.nested[d->att_idx].viommu == v &&
+			 S.nested[d->att_idx].translates)
 			want = -EBUSY;
 	}
 	ret = fioctl(S.fd, set ? IOMMU_VIOMMU_SET_DEV_ID :
@@ -822,6 +880,341 @@ static void op_set_dev_id(bool set)
 		d->viommu = -1;
 		vi->nids--;
 	}
+}
+
+/* ---- IOMMU_VDEVICE_ALLOC, and DESTROY of a vDEVICE ----------------- */
+
+/* Does the attachment of @d use its virtual ID (a stage-1 nested HWPT)? */
+static bool id_in_use_by_attach(const struct fdev *d)
+{
+	return d->att == ATT_NESTED &&
+	       S.nested[d->att_idx].viommu == d->viommu &&
+	       S.nested[d->att_idx].translates;
+}
+
+static void op_vdevice(void)
+{
+	int k = rn(MAX_VDEV), want = 0, ret;
+
+	if (S.vdev[k].live && chance(60)) {
+		struct iommu_destroy cmd = {
+			.size = sizeof(cmd), .id = S.vdev[k].id,
+		};
+		struct fdev *d = &S.dev[S.vdev[k].dev];
+
+		cur_op = "DESTROY(vDEVICE)";
+		/* An attachment that uses the ID holds the vDEVICE */
+		if (id_in_use_by_attach(d))
+			want = -EBUSY;
+		ret = fioctl(S.fd, IOMMU_DESTROY, &cmd);
+		if (!check(ret, want))
+			return;
+		S.vdev[k].live = false;
+		S.viommu[d->viommu].nids--;
+		d->viommu = -1;
+		d->vdev = -1;
+		return;
+	}
+
+	cur_op = "VDEVICE_ALLOC";
+	if (!S.vdev[k].live) {
+		struct iommu_vdevice_alloc cmd = { .size = sizeof(cmd) };
+		struct fdev *d = pick_dev();
+		int v = pick_viommu();
+		struct fviommu *vi = &S.viommu[v];
+		__u64 vid = pick_vid();
+
+		if (!d)
+			return;
+		cmd.viommu_id = viommu_id_of(v);
+		cmd.dev_id = chance(5) ? bogus_id() : d->dev_id;
+		cmd.virt_id = vid;
+		/* The rules of SET_DEV_ID, in the kernel's order */
+		if (!vi->live || cmd.dev_id != d->dev_id)
+			want = -ENOENT;
+		else if (d->iommu != vi->iommu || vid > 0xffffffffull)
+			want = -EINVAL;
+		else if (d->viommu >= 0 || model_vid_owner(v, vid) >= 0)
+			want = -EEXIST;
+		else if (mode == MOCK && vi->nids >= MOCK_VIOMMU_VDEV_ID_SLOTS)
+			want = -ENOSPC;
+		ret = fioctl(S.fd, IOMMU_VDEVICE_ALLOC, &cmd);
+		if (!check(ret, want))
+			return;
+		check_new_id("vDEVICE", cmd.out_vdevice_id);
+		vdevs_made++;
+		S.vdev[k].live = true;
+		S.vdev[k].id = cmd.out_vdevice_id;
+		S.vdev[k].dev = d - S.dev;
+		d->viommu = v;
+		d->vid = vid;
+		d->vdev = k;
+		vi->nids++;
+		return;
+	}
+	/* A live slot, not destroyed: a vDEVICE id that names nothing */
+	{
+		struct iommu_destroy cmd = {
+			.size = sizeof(cmd), .id = bogus_id(),
+		};
+
+		cur_op = "DESTROY(stale)";
+		check(fioctl(S.fd, IOMMU_DESTROY, &cmd), -ENOENT);
+	}
+}
+
+/* ---- IOMMU_VEVENTQ_ALLOC, events, read() ------------------------------ */
+
+static int vevq_of(int v, __u32 type)
+{
+	int i;
+
+	for (i = 0; i < MAX_VEVQ; i++)
+		if (S.vevq[i].live && S.vevq[i].viommu == v &&
+		    S.vevq[i].type == type)
+			return i;
+	return -1;
+}
+
+/* The model of iommufd_viommu_report_event(): queued, or lost */
+static void model_vevent(struct fvevq *q, bool lost, __u32 vid)
+{
+	vevents_made++;
+	/* The LOST_EVENTS record only ever stands at the tail */
+	if (q->nrec && q->rec[q->nrec - 1].lost)
+		q->nrec--;
+	if (q->nrec == MAX_VEVENTS) {
+		report("model: vEVENTQ of more than %d records", MAX_VEVENTS);
+		return;
+	}
+	q->rec[q->nrec].lost = lost;
+	q->rec[q->nrec].vid = vid;
+	q->rec[q->nrec].seq = q->next_seq;
+	q->next_seq = (q->next_seq + 1) & 0x7fffffff;
+	q->nrec++;
+	if (!lost)
+		q->nev++;
+}
+
+static void op_veventq_alloc(void)
+{
+	struct iommu_veventq_alloc cmd = { .size = sizeof(cmd) };
+	int v = pick_viommu(), k, want = 0, ret;
+	struct fviommu *vi = &S.viommu[v];
+	static const __u32 types[] = {
+		IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, IOMMU_VEVENTQ_TYPE_TEGRA241_CMDQV,
+		IOMMU_VEVENTQ_TYPE_SELFTEST, IOMMU_VEVENTQ_TYPE_SELFTEST,
+	};
+
+	cur_op = "VEVENTQ_ALLOC";
+	for (k = 0; k < MAX_VEVQ && S.vevq[k].live; k++)
+		;
+	if (k == MAX_VEVQ)
+		return;
+	/* Mostly for a vIOMMU whose devices have IDs: they report events */
+	if (chance(70)) {
+		struct fdev *d = pick_dev();
+
+		if (d && d->viommu >= 0) {
+			v = d->viommu;
+			vi = &S.viommu[v];
+		}
+	}
+	cmd.viommu_id = viommu_id_of(v);
+	cmd.type = types[rn(4)];
+	cmd.veventq_depth = chance(60) ? 1 + rn(3) : 1 + rn(MAX_VEVENTS - 4);
+	switch (chance(30) ? rn(4) : 99) {
+	case 0:
+		cmd.flags = 1u << rn(32);
+		break;
+	case 1:
+		cmd.__reserved = 1 + rn(100);
+		break;
+	case 2:
+		cmd.type = IOMMU_VEVENTQ_TYPE_DEFAULT;
+		break;
+	case 3:
+		cmd.veventq_depth = 0;
+		break;
+	}
+	if (cmd.flags || cmd.__reserved ||
+	    cmd.type == IOMMU_VEVENTQ_TYPE_DEFAULT)
+		want = -EOPNOTSUPP;
+	else if (!cmd.veventq_depth)
+		want = -EINVAL;
+	else if (!vi->live)
+		want = -ENOENT;
+	else if (vevq_of(v, cmd.type) >= 0)
+		want = -EEXIST;	/* one per type */
+	ret = fioctl(S.fd, IOMMU_VEVENTQ_ALLOC, &cmd);
+	if (!check(ret, want))
+		return;
+	check_new_id("vEVENTQ", cmd.out_veventq_id);
+	vevqs_made++;
+	memset(&S.vevq[k], 0, sizeof(S.vevq[k]));
+	S.vevq[k].live = true;
+	S.vevq[k].id = cmd.out_veventq_id;
+	S.vevq[k].fd = cmd.out_veventq_fd;
+	S.vevq[k].viommu = v;
+	S.vevq[k].type = cmd.type;
+	S.vevq[k].depth = cmd.veventq_depth;
+	vi->nvevqs++;
+}
+
+/* The mock IOMMU reports an event of a device, as a driver would */
+static void op_vevent_trigger(void)
+{
+	struct iommu_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = IOMMU_TEST_OP_TRIGGER_VEVENT,
+	};
+	struct fdev *d = pick_dev();
+	struct fvevq *q = NULL;
+	int want = 0, ret, k;
+
+	cur_op = "TRIGGER_VEVENT";
+	/* Mostly a device whose ID's vIOMMU has a queue for its events */
+	if (chance(80)) {
+		for (k = 0; k < S.ndev; k++) {
+			struct fdev *c = &S.dev[(k + rn(S.ndev)) % S.ndev];
+
+			if (c->present && c->viommu >= 0 &&
+			    vevq_of(c->viommu, IOMMU_VEVENTQ_TYPE_SELFTEST) >= 0) {
+				d = c;
+				break;
+			}
+		}
+	}
+	if (!d)
+		return;
+	cmd.trigger_vevent.dev_id = d->dev_id;
+	if (d->viommu < 0) {
+		want = -ENOENT;		/* no ID: nothing to report */
+	} else {
+		k = vevq_of(d->viommu, IOMMU_VEVENTQ_TYPE_SELFTEST);
+		if (k < 0)
+			want = -EOPNOTSUPP;
+		else
+			q = &S.vevq[k];
+		if (q && q->nev >= q->depth)
+			want = -EOVERFLOW;
+	}
+	ret = fioctl(S.fd, IOMMU_TEST_CMD, &cmd);
+	/* An allocation that failed loses the event, and says so */
+	if (q && fault_pct && ret == -ENOMEM) {
+		model_vevent(q, true, 0);
+		return;
+	}
+	check(ret, want);
+	if (q && ret == want && (!ret || ret == -EOVERFLOW))
+		model_vevent(q, ret == -EOVERFLOW, (__u32)d->vid);
+}
+
+/* Read a queue, outside the fault window: whole records, as modelled */
+static void op_vevent_read(struct fvevq *q)
+{
+	const size_t hsz = sizeof(struct iommufd_vevent_header);
+	const size_t esz = sizeof(struct iommu_viommu_event_selftest);
+	__u8 buf[MAX_VEVENTS * 16];
+	size_t len = chance(70) ? sizeof(buf) : rn(3 * (hsz + esz) + 1);
+	size_t off = 0, want_len = 0;
+	ssize_t n;
+	int i, nrec = 0;
+
+	cur_op = "read(vEVENTQ)";
+	for (i = 0; i < q->nrec; i++) {
+		size_t rsz = hsz + (q->rec[i].lost ? 0 : esz);
+
+		if (want_len + rsz > len)
+			break;
+		want_len += rsz;
+		nrec++;
+	}
+	n = read(q->fd, buf, len);
+	if (n < 0 || (size_t)n != want_len) {
+		report("read %zu bytes of a vEVENTQ of %d records: %zd (%s), expected %zu",
+		       len, q->nrec, n, n < 0 ? strerror(errno) : "",
+		       want_len);
+		q->nrec = 0;	/* resynchronised on the next read */
+		q->nev = 0;
+		return;
+	}
+	for (i = 0; i < nrec; i++) {
+		struct iommufd_vevent_header h;
+		struct iommu_viommu_event_selftest e = {};
+
+		memcpy(&h, buf + off, hsz);
+		off += hsz;
+		if (!q->rec[i].lost) {
+			memcpy(&e, buf + off, esz);
+			off += esz;
+		}
+		if (h.sequence != q->rec[i].seq ||
+		    h.flags != (q->rec[i].lost ?
+				IOMMU_VEVENTQ_FLAG_LOST_EVENTS : 0) ||
+		    (!q->rec[i].lost && e.virt_id != q->rec[i].vid))
+			report("vEVENT record %d: flags %#x seq %u vid %#x, expected flags %#x seq %u vid %#x",
+			       i, h.flags, h.sequence, e.virt_id,
+			       q->rec[i].lost ? IOMMU_VEVENTQ_FLAG_LOST_EVENTS : 0,
+			       q->rec[i].seq, q->rec[i].vid);
+		if (!q->rec[i].lost)
+			q->nev--;
+		vevents_read++;
+		vevents_lost += q->rec[i].lost;
+	}
+	memmove(q->rec, q->rec + nrec, (q->nrec - nrec) * sizeof(q->rec[0]));
+	q->nrec -= nrec;
+}
+
+static void op_veventq(void)
+{
+	int live[MAX_VEVQ], nlive = 0, k, want = 0, ret;
+	struct fvevq *q;
+
+	for (k = 0; k < MAX_VEVQ; k++)
+		if (S.vevq[k].live)
+			live[nlive++] = k;
+	if (!nlive || chance(15)) {
+		op_veventq_alloc();
+		return;
+	}
+	q = &S.vevq[live[rn(nlive)]];
+	/* Reads mostly where there is something to read */
+	for (k = 0; k < nlive && !q->nrec && chance(70); k++)
+		q = &S.vevq[live[(k + 1) % nlive]];
+	switch (rn(12)) {
+	case 0: {
+		/* The open file holds the queue */
+		struct iommu_destroy cmd = { .size = sizeof(cmd), .id = q->id };
+
+		cur_op = "DESTROY(vEVENTQ)";
+		if (q->fd >= 0)
+			want = -EBUSY;
+		ret = fioctl(S.fd, IOMMU_DESTROY, &cmd);
+		if (!check(ret, want))
+			return;
+		q->live = false;
+		S.viommu[q->viommu].nvevqs--;
+		return;
+	}
+	case 1:
+		cur_op = "close(vEVENTQ)";
+		if (q->fd >= 0)
+			close(q->fd);
+		q->fd = -1;
+		return;
+	case 2: case 3: case 4: case 5: case 6:
+		/* smmu mode has no DMA, so no events: it reads instead */
+		if (mode == MOCK) {
+			/* A burst, to fill queues now and then */
+			for (k = 1 + (chance(20) ? rn(8) : 0); k; k--)
+				op_vevent_trigger();
+			return;
+		}
+		break;
+	}
+	if (q->fd >= 0)
+		op_vevent_read(q);
 }
 
 /* ---- nested HWPT on a vIOMMU -------------------------------------- */
@@ -881,7 +1274,9 @@ static void random_vste(__u64 ste[2])
 static void op_nested_alloc(void)
 {
 	struct iommu_hwpt_alloc cmd = { .size = sizeof(cmd) };
-	struct iommu_hwpt_selftest mock = { .iotlb = rnd() };
+	struct iommu_hwpt_selftest mock = {
+		.iotlb = chance(30) ? IOMMU_TEST_IOTLB_NO_TRANSLATE : rnd(),
+	};
 	__u64 ste[2] = {};
 	__u8 big[32] = {};
 	struct fdev *d = pick_dev();
@@ -977,6 +1372,14 @@ static void op_nested_alloc(void)
 	S.nested[h].id = cmd.out_hwpt_id;
 	S.nested[h].viommu = v;
 	S.nested[h].users = 0;
+	/* Only a stage-1 configuration names the device by its ID */
+	if (mode == MOCK)
+		S.nested[h].translates =
+			mock.iotlb != IOMMU_TEST_IOTLB_NO_TRANSLATE;
+	else
+		S.nested[h].translates =
+			(ste[0] & SMMU_STE_0_V) &&
+			SMMU_GET(SMMU_STE_0_CFG, ste[0]) == SMMU_STE_0_CFG_S1;
 	vi->nnested++;
 }
 
@@ -1066,9 +1469,16 @@ static void op_attach(void)
 		if (!S.nested[idx].live)
 			return;
 		pt = S.nested[idx].id;
-		/* Only with a virtual ID on the nested HWPT's vIOMMU */
-		if (d->viommu != S.nested[idx].viommu)
+		/*
+		 * Only with a virtual ID on the nested HWPT's vIOMMU, if it
+		 * translates; abort and bypass take any device
+		 */
+		if (S.nested[idx].translates &&
+		    d->viommu != S.nested[idx].viommu)
 			want = -ENOENT;
+		/* and only a device behind the vIOMMU's physical SMMU */
+		else if (d->iommu != S.viommu[S.nested[idx].viommu].iommu)
+			want = -EINVAL;
 		break;
 	default:
 		/* VFIO detach (the mock devices have no detach) */
@@ -1343,9 +1753,13 @@ static void op_destroy(void)
 		if (!S.viommu[i].live)
 			return;
 		cmd.id = S.viommu[i].id;
-		/* Its IDs, nested HWPTs, HW queues and mapping hold it */
+		/*
+		 * Its IDs (and vDEVICEs), nested HWPTs, HW queues, vEVENTQs
+		 * and mapping hold it
+		 */
 		want = S.viommu[i].nids || S.viommu[i].nnested ||
-		       S.viommu[i].nqueues || S.viommu[i].map ? -EBUSY : 0;
+		       S.viommu[i].nqueues || S.viommu[i].nvevqs ||
+		       S.viommu[i].map ? -EBUSY : 0;
 		break;
 	case 5:
 		i = rn(MAX_QUEUE);
@@ -1746,7 +2160,7 @@ static int run_seed(__u64 seed, unsigned long iters, unsigned int secs,
 			break;
 		for (j = 0; j < len && ops < iters; j++, ops++) {
 			cur_iter = ops;
-			switch (rn(24)) {
+			switch (rn(30)) {
 			case 0: case 1:
 				op_viommu_alloc();
 				break;
@@ -1776,6 +2190,12 @@ static int run_seed(__u64 seed, unsigned long iters, unsigned int secs,
 				break;
 			case 23:
 				op_qmem();
+				break;
+			case 24: case 25:
+				op_vdevice();
+				break;
+			case 26: case 27: case 28: case 29:
+				op_veventq();
 				break;
 			default:
 				op_invalidate();
@@ -1984,9 +2404,10 @@ int main(int argc, char **argv)
 			       i + 1);
 	if (fault_pct)
 		fault_teardown();
-	printf("# fuzz-viommu %s: %lu operations, %lu sequences, %lu guest commands (%lu accepted), %lu HW queues, %lu pages mapped, %lu reports\n",
+	printf("# fuzz-viommu %s: %lu operations, %lu sequences, %lu guest commands (%lu accepted), %lu HW queues, %lu pages mapped, %lu vDEVICEs, %lu vEVENTQs, %lu vEVENTs reported, %lu records read (%lu LOST_EVENTS), %lu reports\n",
 	       argv[1], total_ops, total_seqs, total_cmds, accepted_cmds,
-	       queues_made, pages_mapped, reports);
+	       queues_made, pages_mapped, vdevs_made, vevqs_made,
+	       vevents_made, vevents_read, vevents_lost, reports);
 	return ok == nseeds ? 0 : 1;
 }
 #endif

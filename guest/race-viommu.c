@@ -632,6 +632,13 @@ static void *worker(void *arg)
 			break;
 		}
 		pthread_rwlock_unlock(&C.lock);
+		/*
+		 * An unbind waits until no call holds the device: without a
+		 * gap now and then, the other threads starve it and it races
+		 * nothing
+		 */
+		if (t != T_UNBIND && rnd(&s) % 32 == 0)
+			usleep(500);
 	}
 	return NULL;
 }

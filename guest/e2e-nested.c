@@ -31,12 +31,22 @@
  * QEMU's behaviour as much as the kernel's: an SMMU that caches nothing
  * would fail the "stale" half, and the test says so.
  *
+ * The VMM gives the device its vSID through either front door: the
+ * series' IOMMU_VIOMMU_SET_DEV_ID or mainline's IOMMU_VDEVICE_ALLOC (what
+ * QEMU 11.1 calls); the fixtures run every DMA and invalidation test with
+ * each. The guest's own faults (a bad CD, an unmapped or read-only VA) come
+ * back to the VMM through the vIOMMU's vEVENTQ with the vSID in the event
+ * record, as they would reach the guest's vSMMU event queue; a Tegra241
+ * VCMDQ's errors through a vEVENTQ of their own.
+ *
  * Needs: the dual topology (SMMUs with stage=nested, fwb=on), every edu
  * bound to vfio-pci (bind-vfio 1234:11e8 runs first), and uAPI headers
- * with the vIOMMU ioctls (without them the program only reports a skip).
+ * with the vIOMMU ioctls, vDEVICEs and vEVENTQs (without them the program
+ * only reports a skip).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,14 +62,15 @@
 #include "vcmdq.h"
 #include "vmm.h"
 
-#ifndef VMM_HAVE_VIOMMU
+#if !defined(VMM_HAVE_VIOMMU) || !defined(VMM_HAVE_VDEVICE) || \
+	!defined(VMM_HAVE_VEVENTQ)
 #include <kselftest.h>
 
 /* Built against a kernel without the vIOMMU uAPI (e.g. plain 6.12). */
 int main(void)
 {
 	ksft_print_header();
-	ksft_exit_skip("no vIOMMU uAPI (IOMMU_VIOMMU_SET_DEV_ID) in the headers\n");
+	ksft_exit_skip("no vIOMMU uAPI (IOMMU_VIOMMU_SET_DEV_ID, IOMMU_VDEVICE_ALLOC, IOMMU_VEVENTQ_ALLOC) in the headers\n");
 }
 #else
 
@@ -92,8 +103,14 @@ int main(void)
 #define VA_Y		0x00007ff000000000ull
 #define VA_NONE		0x0000400000000000ull	/* never mapped */
 
-/* The guest's names: vSID of edu i is VSID_BASE + i; its CD's ASID. */
+/*
+ * The guest's names: vSID of edu i is VSID_BASE + i when the VMM gives it
+ * with IOMMU_VIOMMU_SET_DEV_ID, VSID_VDEV_BASE + i with
+ * IOMMU_VDEVICE_ALLOC (so the QEMU trace tells the two front doors
+ * apart: scripts/check-vcmdq-trace.sh); its CD's ASID.
+ */
 #define VSID_BASE	0x42
+#define VSID_VDEV_BASE	0x52
 #define ASID		1
 #define ASID_OTHER	2
 
@@ -276,6 +293,13 @@ struct nest {
 	__u32 viommu_id;		/* the VM's slice of the SMMU */
 	__u32 nested_id;		/* stage 1: the guest's STE */
 	struct guest g;			/* the guest side */
+	/*
+	 * The front door of the device's virtual ID: IOMMU_VDEVICE_ALLOC
+	 * (mainline's, what QEMU 11.1 calls) if set, else
+	 * IOMMU_VIOMMU_SET_DEV_ID. vdevice_id: the vDEVICE, 0 if none.
+	 */
+	bool use_vdevice;
+	__u32 vdevice_id;
 #ifdef VMM_HAVE_HW_QUEUE
 	/* 0 for IOMMU_VIOMMU_TYPE_ARM_SMMUV3, or TEGRA241_CMDQV: */
 	__u32 viommu_type;
@@ -301,6 +325,34 @@ static void get_hw_info(struct __test_metadata *_metadata, int iommufd,
 static void vste_of(struct guest *g, struct vste *vste)
 {
 	smmu_ste_s1(vste->ste, g->cd_ipa);
+}
+
+/*
+ * Give the device of @n the virtual ID @vsid on its vIOMMU, through the
+ * front door @n uses; a vDEVICE's id goes to n->vdevice_id.
+ */
+static int nest_give_id(int iommufd, struct nest *n, __u32 vsid)
+{
+	if (n->use_vdevice)
+		return vmm_vdevice_alloc(iommufd, n->viommu_id,
+					 n->vd.dev.dev_id, vsid,
+					 &n->vdevice_id);
+	return vmm_viommu_set_dev_id(iommufd, n->viommu_id, n->vd.dev.dev_id,
+				     vsid);
+}
+
+/* Take the virtual ID @vsid away again, through the same door. */
+static int nest_drop_id(int iommufd, struct nest *n, __u32 vsid)
+{
+	int ret;
+
+	if (!n->use_vdevice)
+		return vmm_viommu_unset_dev_id(iommufd, n->viommu_id,
+					       n->vd.dev.dev_id, vsid);
+	ret = vmm_vdevice_destroy(iommufd, n->vdevice_id);
+	if (!ret)
+		n->vdevice_id = 0;
+	return ret;
 }
 
 /*
@@ -341,8 +393,11 @@ static void nest_setup(struct __test_metadata *_metadata, struct nest *n,
 		TH_LOG("vIOMMU type %u: %s", type, strerror(errno));
 	}
 	/* The device is vSID @vsid in the guest's stream table. */
-	ASSERT_EQ(0, vmm_viommu_set_dev_id(iommufd, n->viommu_id,
-					   n->vd.dev.dev_id, vsid));
+	ASSERT_EQ(0, nest_give_id(iommufd, n, vsid)) {
+		TH_LOG("virtual ID 0x%x (%s): %s", vsid,
+		       n->use_vdevice ? "VDEVICE_ALLOC" : "SET_DEV_ID",
+		       strerror(errno));
+	}
 
 	/* The guest builds its CD and an empty stage-1 address space... */
 	guest_init(_metadata, &n->g, ram, vsid, oas);
@@ -414,8 +469,13 @@ FIXTURE(nested) {
 	__u8 *snap;			/* a copy of all of guest RAM */
 };
 
+/*
+ * Each test runs on both SMMUs, with the device's vSID given by either
+ * front door: IOMMU_VIOMMU_SET_DEV_ID, or mainline's IOMMU_VDEVICE_ALLOC.
+ */
 FIXTURE_VARIANT(nested) {
 	int smmu;
+	bool vdevice;
 };
 
 FIXTURE_VARIANT_ADD(nested, smmu0) {
@@ -425,6 +485,22 @@ FIXTURE_VARIANT_ADD(nested, smmu0) {
 FIXTURE_VARIANT_ADD(nested, smmu1) {
 	.smmu = 1,
 };
+
+FIXTURE_VARIANT_ADD(nested, smmu0_vdevice) {
+	.smmu = 0,
+	.vdevice = true,
+};
+
+FIXTURE_VARIANT_ADD(nested, smmu1_vdevice) {
+	.smmu = 1,
+	.vdevice = true,
+};
+
+/* The vSID of the edu behind SMMU @smmu, by front door. */
+static __u32 vsid_of(int smmu, bool vdevice)
+{
+	return (vdevice ? VSID_VDEV_BASE : VSID_BASE) + smmu;
+}
 
 FIXTURE_SETUP(nested)
 {
@@ -445,8 +521,9 @@ FIXTURE_SETUP(nested)
 	smmu_ram_init(&self->ram, self->ram_hva, GUEST_RAM_IPA,
 		      GUEST_RAM_SIZE);
 
+	self->n.use_vdevice = variant->vdevice;
 	nest_setup(_metadata, &self->n, smmu, self->iommufd, self->ioas_id,
-		   &self->ram, VSID_BASE + smmu);
+		   &self->ram, vsid_of(smmu, variant->vdevice));
 
 	/* The guest maps a source and a destination page for the device. */
 	self->src_ipa = guest_page(_metadata, &self->ram,
@@ -868,39 +945,57 @@ TEST_F(nested, cd_change_same_asid_needs_tlbi)
 
 /*
  * A device needs a vSID on the vIOMMU before it can use a nested HWPT of
- * it (ENOENT), and keeps it while attached (UNSET: EBUSY).
+ * it (ENOENT), and keeps it while attached (UNSET, or DESTROY of its
+ * vDEVICE: EBUSY). The two front doors share one record: a device with a
+ * vSID from one gets EEXIST from the other, and an ID a vDEVICE owns
+ * cannot be UNSET (EBUSY) but goes with the vDEVICE.
  */
 TEST_F(nested, attach_needs_vsid)
 {
 	struct nest *n = &self->n;
 	int fd = self->iommufd;
-	__u32 vsid = n->g.vsid;
+	__u32 vsid = n->g.vsid, dev = n->vd.dev.dev_id, id;
 
-	ASSERT_EQ(-EBUSY, vmm_viommu_unset_dev_id(fd, n->viommu_id,
-						  n->vd.dev.dev_id, vsid));
+	ASSERT_EQ(-EBUSY, nest_drop_id(fd, n, vsid));
+	/* The other door: the device has its one vSID already. */
+	ASSERT_EQ(-EEXIST, vmm_viommu_set_dev_id(fd, n->viommu_id, dev,
+						 vsid + 1));
+	ASSERT_EQ(-EEXIST, vmm_vdevice_alloc(fd, n->viommu_id, dev, vsid + 1,
+					     &id));
 	ASSERT_EQ(0, vmm_dev_detach(&n->vd.dev));
-	/* The wrong id: EINVAL; the right one: gone. */
-	ASSERT_EQ(-EINVAL, vmm_viommu_unset_dev_id(fd, n->viommu_id,
-						   n->vd.dev.dev_id, vsid + 1));
-	ASSERT_EQ(0, vmm_viommu_unset_dev_id(fd, n->viommu_id,
-					     n->vd.dev.dev_id, vsid));
-	ASSERT_EQ(-EINVAL, vmm_viommu_unset_dev_id(fd, n->viommu_id,
-						   n->vd.dev.dev_id, vsid));
+	if (variant->vdevice) {
+		/* Owned by the vDEVICE, detached or not: EBUSY. */
+		ASSERT_EQ(-EBUSY, vmm_viommu_unset_dev_id(fd, n->viommu_id,
+							  dev, vsid));
+		id = n->vdevice_id;
+		ASSERT_EQ(0, nest_drop_id(fd, n, vsid));
+		/* Gone: its object id too. */
+		ASSERT_EQ(-ENOENT, vmm_vdevice_destroy(fd, id));
+	} else {
+		/* The wrong id: EINVAL; the right one: gone. */
+		ASSERT_EQ(-EINVAL, vmm_viommu_unset_dev_id(fd, n->viommu_id,
+							   dev, vsid + 1));
+		ASSERT_EQ(0, nest_drop_id(fd, n, vsid));
+	}
+	ASSERT_EQ(-EINVAL, vmm_viommu_unset_dev_id(fd, n->viommu_id, dev,
+						   vsid));
 	ASSERT_EQ(-ENOENT, vmm_dev_attach(&n->vd.dev, n->nested_id, NULL));
 	ASSERT_EQ(ENOENT, errno);
 	ASSERT_EQ(0u, n->vd.dev.pt_id);
 
 	/* With a vSID again (another one), it attaches and DMAs. */
-	ASSERT_EQ(0, vmm_viommu_set_dev_id(fd, n->viommu_id, n->vd.dev.dev_id,
-					   vsid + 0x100));
-	ASSERT_EQ(-EEXIST, vmm_viommu_set_dev_id(fd, n->viommu_id,
-						 n->vd.dev.dev_id, vsid));
+	ASSERT_EQ(0, nest_give_id(fd, n, vsid + 0x100));
+	ASSERT_EQ(-EEXIST, vmm_viommu_set_dev_id(fd, n->viommu_id, dev, vsid));
+	ASSERT_EQ(-EEXIST, vmm_vdevice_alloc(fd, n->viommu_id, dev, vsid,
+					     &id));
 	ASSERT_EQ(0, vmm_dev_attach(&n->vd.dev, n->nested_id, NULL));
 	dma_copy(_metadata, &n->vd.edu, VA_SRC, VA_DST, PAGE);
 	ASSERT_EQ(-1, pattern_diff(PG(self->src_ipa), PG(self->dst_ipa), PAGE));
 	/* The vIOMMU cannot go while it has ids (and a nested HWPT). */
 	ASSERT_EQ(-EBUSY, vmm_destroy(fd, n->viommu_id));
 	ASSERT_EQ(-EBUSY, vmm_destroy(fd, n->parent_id));
+	if (variant->vdevice)
+		ASSERT_EQ(-EBUSY, vmm_vdevice_destroy(fd, n->vdevice_id));
 }
 
 /*
@@ -1308,14 +1403,78 @@ TEST(cross_smmu_dev_id)
 }
 
 /*
+ * The same slice rule through mainline's door: IOMMU_VDEVICE_ALLOC of a
+ * device behind the other SMMU is EINVAL and leaves nothing (the device
+ * then gets its vSID on its own vIOMMU); unknown ids are ENOENT; the ID
+ * namespaces are per vIOMMU. A vDEVICE holds its vIOMMU (EBUSY), its
+ * DESTROY frees the ID for another device, and unbinding the device
+ * destroys it (its id then ENOENT).
+ */
+TEST(cross_smmu_vdevice)
+{
+	struct vm vm;
+	struct vm_dev vd[2] = {};
+	__u32 parent[2], viommu[2], dev[2], vdev[2], id;
+	int i, fd;
+
+	vm_setup(_metadata, &vm);
+	fd = vm.iommufd;
+	for (i = 0; i < 2; i++) {
+		vm_dev_bind(_metadata, &vd[i], i, fd);
+		dev[i] = vd[i].dev.dev_id;
+		ASSERT_EQ(0, vmm_hwpt_alloc(fd, dev[i], vm.ioas_id,
+					    IOMMU_HWPT_ALLOC_NEST_PARENT,
+					    IOMMU_HWPT_DATA_NONE, NULL, 0,
+					    &parent[i]));
+		ASSERT_EQ(0, vmm_viommu_alloc(fd, dev[i], parent[i],
+					      IOMMU_VIOMMU_TYPE_ARM_SMMUV3,
+					      NULL, 0, &viommu[i]));
+	}
+	ASSERT_EQ(-EINVAL, vmm_vdevice_alloc(fd, viommu[0], dev[1],
+					     VSID_VDEV_BASE + 1, &id));
+	ASSERT_EQ(-EINVAL, vmm_vdevice_alloc(fd, viommu[1], dev[0],
+					     VSID_VDEV_BASE, &id));
+	ASSERT_EQ(-ENOENT, vmm_vdevice_alloc(fd, 0xfffff, dev[0],
+					     VSID_VDEV_BASE, &id));
+	ASSERT_EQ(-ENOENT, vmm_vdevice_alloc(fd, viommu[0], 0xfffff,
+					     VSID_VDEV_BASE, &id));
+	/* A device id is not a vIOMMU, nor the other way round. */
+	ASSERT_EQ(-ENOENT, vmm_vdevice_alloc(fd, dev[0], dev[0],
+					     VSID_VDEV_BASE, &id));
+	ASSERT_EQ(-ENOENT, vmm_vdevice_alloc(fd, viommu[0], viommu[0],
+					     VSID_VDEV_BASE, &id));
+	/* The same vSID on both vIOMMUs: fine. */
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, vmm_vdevice_alloc(fd, viommu[i], dev[i],
+					       VSID_VDEV_BASE, &vdev[i]));
+	ASSERT_NE(vdev[0], vdev[1]);
+	ASSERT_EQ(-EBUSY, vmm_destroy(fd, viommu[0]));
+	/* Destroyed, the ID is free again (here for the same device). */
+	ASSERT_EQ(0, vmm_vdevice_destroy(fd, vdev[0]));
+	ASSERT_EQ(0, vmm_viommu_set_dev_id(fd, viommu[0], dev[0],
+					   VSID_VDEV_BASE));
+	ASSERT_EQ(0, vmm_viommu_unset_dev_id(fd, viommu[0], dev[0],
+					     VSID_VDEV_BASE));
+	/* Unbinding destroys the vDEVICE: its id is gone, the vIOMMU free. */
+	vm_dev_teardown(&vd[1]);
+	ASSERT_EQ(-ENOENT, vmm_vdevice_destroy(fd, vdev[1]));
+	ASSERT_EQ(0, vmm_destroy(fd, viommu[1]));
+	ASSERT_EQ(0, vmm_destroy(fd, parent[1]));
+	vm_dev_teardown(&vd[0]);
+	ASSERT_EQ(0, vmm_destroy(fd, viommu[0]));
+	close(fd);
+}
+
+/*
  * One VM, two vSMMUs (one per physical SMMU, each its own vIOMMU, parent,
  * CD and stage-1 tables, all in the same guest RAM), both devices doing
  * nested DMA at once: each lands in its own pages. Then both remap; an
  * invalidation on one vIOMMU reaches only its SMMU: that device sees the
  * new page, the other the old one until its own vIOMMU is told. A vSID of
- * one vIOMMU means nothing on the other (EIO).
+ * one vIOMMU means nothing on the other (EIO). With the vSIDs given by
+ * SET_DEV_ID or by VDEVICE_ALLOC (@vdevice).
  */
-TEST(two_viommus_dma)
+static void two_viommus(struct __test_metadata *_metadata, bool vdevice)
 {
 	struct vm vm;
 	struct nest n[2] = {};
@@ -1329,8 +1488,9 @@ TEST(two_viommus_dma)
 	for (i = 0; i < 2; i++) {
 		struct guest *g = &n[i].g;
 
+		n[i].use_vdevice = vdevice;
 		nest_setup(_metadata, &n[i], i, fd, vm.ioas_id, &vm.ram,
-			   VSID_BASE + i);
+			   vsid_of(i, vdevice));
 		src[i] = guest_page(_metadata, &vm.ram,
 				    seed_of(_metadata, i, 30));
 		dst[i] = guest_page(_metadata, &vm.ram,
@@ -1379,7 +1539,7 @@ TEST(two_viommus_dma)
 		TH_LOG("SMMU 1 dropped its entry on vIOMMU 0's TLBI");
 	}
 	/* vIOMMU 1's vSID names nothing on vIOMMU 0. */
-	smmu_cmd_cfgi_cd(cmd.cmd, VSID_BASE + 1, 0, true);
+	smmu_cmd_cfgi_cd(cmd.cmd, n[1].g.vsid, 0, true);
 	ASSERT_EQ(-EIO, forward(fd, &n[0], &cmd, 1, &done));
 	ASSERT_EQ(0u, done);
 	/* Now vIOMMU 1. */
@@ -1393,6 +1553,615 @@ TEST(two_viommus_dma)
 	for (i = 0; i < 2; i++)
 		vm_dev_teardown(&n[i].vd);
 	close(fd);
+}
+
+TEST(two_viommus_dma)
+{
+	two_viommus(_metadata, false);
+}
+
+TEST(two_viommus_dma_vdevice)
+{
+	two_viommus(_metadata, true);
+}
+
+/* ---- events: the vEVENTQs of the vIOMMUs ----------------------------- */
+
+/*
+ * How long the VMM waits for an event a test caused (QEMU records it, the
+ * host kernel's event thread forwards it: well under a second even under
+ * TCG), and how long a queue that must stay empty is watched.
+ */
+#define EVENT_WAIT_MS	3000
+#define QUIET_MS	500
+#define MAX_EVENTS	64
+
+/*
+ * QEMU's SMMUv3 translates a transfer that faults 4 bytes at a time (the
+ * accesses to the unassigned region that stand in for the failed
+ * translation), and records an event for each: a faulting page is 1024
+ * events. The event tests' faulting transfers are 4 bytes: one event each.
+ */
+#define FAULT_LEN	4
+
+/*
+ * Read what @q holds: wait up to @wait_ms for a first record, then take
+ * whatever follows it within 200 ms (one faulting transfer may make more
+ * than one event).
+ */
+static int events_read(struct __test_metadata *_metadata,
+		       struct vmm_veventq *q, struct vmm_vevent *ev,
+		       int wait_ms)
+{
+	int n = vmm_veventq_read(q, ev, MAX_EVENTS, wait_ms), m;
+
+	ASSERT_LE(0, n) {
+		TH_LOG("read vEVENTQ %u: %s", q->id, strerror(-n));
+	}
+	while (n && n < MAX_EVENTS) {
+		m = vmm_veventq_read(q, ev + n, MAX_EVENTS - n, 200);
+		ASSERT_LE(0, m);
+		if (!m)
+			break;
+		n += m;
+	}
+	return n;
+}
+
+/* Nothing arrives on @q within @ms. */
+static void expect_quiet(struct __test_metadata *_metadata,
+			 struct vmm_veventq *q, int ms, const char *what)
+{
+	struct vmm_vevent ev[MAX_EVENTS];
+	int n = vmm_veventq_read(q, ev, MAX_EVENTS, ms);
+
+	ASSERT_EQ(0, n) {
+		if (n > 0)
+			TH_LOG("%s: %d record(s), the first: flags %u seq %u %016llx %016llx",
+			       what, n, ev[0].flags, ev[0].sequence,
+			       (unsigned long long)le64toh(ev[0].data.smmuv3.evt[0]),
+			       (unsigned long long)le64toh(ev[0].data.smmuv3.evt[1]));
+		else
+			TH_LOG("%s: %s", what, strerror(-n));
+	}
+}
+
+/*
+ * The guest's event as its VMM gets it: within EVENT_WAIT_MS exactly @num
+ * records on @q (one per faulting FAULT_LEN transfer), each a whole
+ * ARM_SMMUV3 record (nothing lost) of event @id with the guest's vSID
+ * @vsid in the StreamID field, about stage 1. *@first gets the first.
+ */
+static void expect_smmu_events(struct __test_metadata *_metadata,
+			       struct vmm_veventq *q, __u8 id, __u32 vsid,
+			       int num, struct vmm_vevent *first)
+{
+	struct vmm_vevent ev[MAX_EVENTS];
+	int i, n = events_read(_metadata, q, ev, EVENT_WAIT_MS);
+
+	ASSERT_LT(0, n) {
+		TH_LOG("no vEVENT 0x%02x of vSID 0x%x within %d ms", id, vsid,
+		       EVENT_WAIT_MS);
+	}
+	ASSERT_EQ(num, n) {
+		TH_LOG("%d vEVENTs, the last: flags %u seq %u %016llx", n,
+		       ev[n - 1].flags, ev[n - 1].sequence,
+		       (unsigned long long)le64toh(ev[n - 1].data.smmuv3.evt[0]));
+	}
+	for (i = 0; i < n; i++) {
+		__u64 w0 = le64toh(ev[i].data.smmuv3.evt[0]);
+		__u64 w1 = le64toh(ev[i].data.smmuv3.evt[1]);
+
+		ASSERT_EQ(0u, ev[i].flags) {
+			TH_LOG("record %d of %d: LOST_EVENTS", i, n);
+		}
+		ASSERT_EQ(0u, ev[i].lost_before);
+		ASSERT_EQ(sizeof(struct iommu_vevent_arm_smmuv3),
+			  ev[i].data_len);
+		ASSERT_EQ(id, vmm_vevent_smmuv3_id(&ev[i])) {
+			TH_LOG("record %d: %016llx %016llx", i,
+			       (unsigned long long)w0, (unsigned long long)w1);
+		}
+		ASSERT_EQ(vsid, vmm_vevent_smmuv3_sid(&ev[i])) {
+			TH_LOG("record %d: StreamID 0x%llx, not the vSID", i,
+			       (unsigned long long)SMMU_GET(SMMU_EVT_0_SID, w0));
+		}
+		ASSERT_FALSE(HAS(w1, SMMU_EVT_1_S2));
+	}
+	*first = ev[0];
+}
+
+/* Word @w of an ARM_SMMUV3 record, in CPU order. */
+static __u64 evt_word(const struct vmm_vevent *ev, int w)
+{
+	return le64toh(ev->data.smmuv3.evt[w]);
+}
+
+/*
+ * One VM with a nested edu behind each SMMU, each on its own vIOMMU with
+ * an ARM_SMMUV3 vEVENTQ; the guest makes the edu behind SMMU @smmu fault,
+ * and the vIOMMU of the other SMMU must hear nothing. The vSIDs come from
+ * IOMMU_VDEVICE_ALLOC (what QEMU 11.1 calls) or IOMMU_VIOMMU_SET_DEV_ID:
+ * both record the vSID events are reported with.
+ */
+FIXTURE(vevent) {
+	struct vm vm;
+	struct nest n[2];
+	struct vmm_veventq q[2];
+	__u64 src[2], dst[2];
+};
+
+FIXTURE_VARIANT(vevent) {
+	int smmu;
+	bool vdevice;
+};
+
+FIXTURE_VARIANT_ADD(vevent, smmu0) {
+	.smmu = 0,
+	.vdevice = true,
+};
+
+FIXTURE_VARIANT_ADD(vevent, smmu1) {
+	.smmu = 1,
+	.vdevice = true,
+};
+
+FIXTURE_VARIANT_ADD(vevent, smmu0_set_dev_id) {
+	.smmu = 0,
+};
+
+FIXTURE_VARIANT_ADD(vevent, smmu1_set_dev_id) {
+	.smmu = 1,
+};
+
+FIXTURE_SETUP(vevent)
+{
+	int i, fd;
+
+	self->vm.iommufd = -1;
+	for (i = 0; i < 2; i++) {
+		self->n[i].vd.dev.fd = -1;
+		self->q[i].fd = -1;
+	}
+	vm_setup(_metadata, &self->vm);
+	fd = self->vm.iommufd;
+	for (i = 0; i < 2; i++) {
+		struct nest *n = &self->n[i];
+
+		n->use_vdevice = variant->vdevice;
+		nest_setup(_metadata, n, i, fd, self->vm.ioas_id,
+			   &self->vm.ram, vsid_of(i, variant->vdevice));
+		/* What the VMM does when its guest enables the event queue. */
+		ASSERT_EQ(0, vmm_veventq_alloc(fd, n->viommu_id,
+					       IOMMU_VEVENTQ_TYPE_ARM_SMMUV3,
+					       MAX_EVENTS, &self->q[i])) {
+			TH_LOG("vEVENTQ: %s", strerror(errno));
+		}
+		ASSERT_LE(0, self->q[i].fd);
+		self->src[i] = guest_page(_metadata, &self->vm.ram,
+					  seed_of(_metadata, i, 70));
+		self->dst[i] = guest_page(_metadata, &self->vm.ram,
+					  seed_of(_metadata, i, 71));
+		ASSERT_EQ(0, smmu_s1_map(&n->g.s1, VA_SRC, self->src[i],
+					 SMMU_PROT_READ));
+		ASSERT_EQ(0, smmu_s1_map(&n->g.s1, VA_DST, self->dst[i],
+					 SMMU_PROT_READ | SMMU_PROT_WRITE));
+	}
+}
+
+FIXTURE_TEARDOWN(vevent)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		vm_dev_teardown(&self->n[i].vd);
+		/* The open file holds the queue, and the iommufd. */
+		if (self->q[i].fd >= 0)
+			close(self->q[i].fd);
+	}
+	if (self->vm.iommufd >= 0)
+		close(self->vm.iommufd);
+}
+
+#define EPG(ipa)	((__u8 *)hva(&self->vm.ram, (ipa)))
+
+/*
+ * The guest turns its CD off (V = 0) and says so with CFGI_CD: the next
+ * DMA is a C_BAD_CD of the device, which reaches the VMM on the device's
+ * vIOMMU with the vSID, as the first record of the queue; nothing reaches
+ * the other SMMU's vIOMMU. With the CD valid again, DMA works and no
+ * event follows.
+ */
+TEST_F(vevent, bad_cd)
+{
+	int s = variant->smmu, o = !s;
+	struct nest *n = &self->n[s];
+	__le64 *cd = hva(&self->vm.ram, n->g.cd_ipa), w0 = cd[0];
+	struct edu *edu = &n->vd.edu;
+	__u8 *snap = pattern_alloc(GUEST_RAM_SIZE);
+	struct vmm_vevent ev;
+	vcmd_t cmd;
+
+	ASSERT_NE(NULL, snap);
+	dma_copy(_metadata, edu, VA_SRC, VA_DST, PAGE);
+	ASSERT_EQ(-1, pattern_diff(EPG(self->src[s]), EPG(self->dst[s]), PAGE));
+
+	smmu_write64(&cd[0], w0 & ~htole64(SMMU_CD_0_V));
+	smmu_cmd_cfgi_cd(cmd.cmd, n->g.vsid, 0, true);
+	forward1(_metadata, self->vm.iommufd, n, &cmd);
+	/* A read, then a write of what the device holds: neither happens. */
+	dma_may_fault(_metadata, edu, VA_SRC, FAULT_LEN, false);
+	expect_smmu_events(_metadata, &self->q[s], SMMU_EVT_C_BAD_CD,
+			   n->g.vsid, 1, &ev);
+	ASSERT_EQ(0u, ev.sequence);
+	/* No substream: SSV clear. */
+	ASSERT_FALSE(HAS(evt_word(&ev, 0), SMMU_EVT_0_SSV));
+	pattern_fill(EPG(self->dst[s]), PAGE, seed_of(_metadata, s, 73));
+	memcpy(snap, self->vm.ram_hva, GUEST_RAM_SIZE);
+	dma_may_fault(_metadata, edu, VA_DST, FAULT_LEN, true);
+	ASSERT_EQ(-1, pattern_diff(snap, self->vm.ram_hva, GUEST_RAM_SIZE));
+	expect_smmu_events(_metadata, &self->q[s], SMMU_EVT_C_BAD_CD,
+			   n->g.vsid, 1, &ev);
+	ASSERT_EQ(1u, ev.sequence);
+	expect_quiet(_metadata, &self->q[o], QUIET_MS, "other vIOMMU");
+
+	/* The CD back: DMA, and silence. */
+	smmu_write64(&cd[0], w0);
+	forward1(_metadata, self->vm.iommufd, n, &cmd);
+	dma_copy(_metadata, edu, VA_SRC, VA_DST, PAGE);
+	ASSERT_EQ(-1, pattern_diff(EPG(self->src[s]), EPG(self->dst[s]), PAGE));
+	expect_quiet(_metadata, &self->q[s], QUIET_MS, "after the CD was fixed");
+	expect_quiet(_metadata, &self->q[o], 0, "other vIOMMU");
+	ASSERT_EQ(0ull, self->q[s].lost);
+	munmap(snap, GUEST_RAM_SIZE);
+}
+
+/*
+ * A DMA write to a VA the guest's stage 1 does not map is an F_TRANSLATION
+ * of stage 1 (S2 clear, class IN) with the VA as its input address and
+ * RnW clear; a read of the next VA one with RnW set, numbered on. Guest
+ * RAM stays untouched, the other vIOMMU hears nothing.
+ */
+TEST_F(vevent, s1_translation_fault)
+{
+	int s = variant->smmu, o = !s;
+	struct nest *n = &self->n[s];
+	struct edu *edu = &n->vd.edu;
+	struct vmm_vevent ev;
+	__u8 *snap = pattern_alloc(GUEST_RAM_SIZE);
+
+	ASSERT_NE(NULL, snap);
+	ASSERT_EQ(0, edu_to_dev(edu, VA_SRC, 0, PAGE));
+	memcpy(snap, self->vm.ram_hva, GUEST_RAM_SIZE);
+	dma_may_fault(_metadata, edu, VA_NONE, FAULT_LEN, true);
+	ASSERT_EQ(-1, pattern_diff(snap, self->vm.ram_hva, GUEST_RAM_SIZE));
+
+	expect_smmu_events(_metadata, &self->q[s], SMMU_EVT_F_TRANSLATION,
+			   n->g.vsid, 1, &ev);
+	ASSERT_EQ(0u, ev.sequence);
+	ASSERT_EQ(VA_NONE, evt_word(&ev, 2));
+	ASSERT_FALSE(HAS(evt_word(&ev, 1), SMMU_EVT_1_RNW));
+	ASSERT_EQ((__u64)SMMU_EVT_CLASS_IN, SMMU_GET(SMMU_EVT_1_CLASS, evt_word(&ev, 1)));
+
+	dma_may_fault(_metadata, edu, VA_NONE + PAGE, FAULT_LEN, false);
+	expect_smmu_events(_metadata, &self->q[s], SMMU_EVT_F_TRANSLATION,
+			   n->g.vsid, 1, &ev);
+	ASSERT_EQ(1u, ev.sequence);
+	ASSERT_EQ(VA_NONE + PAGE, evt_word(&ev, 2));
+	ASSERT_TRUE(HAS(evt_word(&ev, 1), SMMU_EVT_1_RNW));
+	expect_quiet(_metadata, &self->q[o], QUIET_MS, "other vIOMMU");
+	ASSERT_EQ(0ull, self->q[s].lost);
+	munmap(snap, GUEST_RAM_SIZE);
+}
+
+/*
+ * A DMA write to VA_SRC, which the guest mapped read-only: F_PERMISSION of
+ * stage 1 at VA_SRC, a write; the page keeps its bytes.
+ */
+TEST_F(vevent, s1_permission_fault)
+{
+	int s = variant->smmu, o = !s;
+	struct nest *n = &self->n[s];
+	struct edu *edu = &n->vd.edu;
+	__u8 *was = pattern_alloc(PAGE);
+	struct vmm_vevent ev;
+
+	ASSERT_NE(NULL, was);
+	ASSERT_EQ(0, edu_to_dev(edu, VA_DST, 0, PAGE));
+	memcpy(was, EPG(self->src[s]), PAGE);
+	ASSERT_NE(-1, pattern_diff(was, EPG(self->dst[s]), PAGE));
+	dma_may_fault(_metadata, edu, VA_SRC, FAULT_LEN, true);
+	ASSERT_EQ(-1, pattern_diff(was, EPG(self->src[s]), PAGE));
+
+	expect_smmu_events(_metadata, &self->q[s], SMMU_EVT_F_PERMISSION,
+			   n->g.vsid, 1, &ev);
+	ASSERT_EQ(VA_SRC, evt_word(&ev, 2));
+	ASSERT_FALSE(HAS(evt_word(&ev, 1), SMMU_EVT_1_RNW));
+	expect_quiet(_metadata, &self->q[o], QUIET_MS, "other vIOMMU");
+	munmap(was, PAGE);
+}
+
+/*
+ * A fault of stage 2 (the guest maps VA_X at an IPA the VMM never mapped)
+ * is the VMM's own business: no vEVENT on either vIOMMU, and nothing lost
+ * either, as the next stage-1 fault arrives as record 0.
+ */
+TEST_F(vevent, s2_fault_stays_with_host)
+{
+	int s = variant->smmu, o = !s;
+	struct nest *n = &self->n[s];
+	struct edu *edu = &n->vd.edu;
+	struct vmm_vevent ev;
+
+	ASSERT_EQ(0, smmu_s1_map(&n->g.s1, VA_X, IPA_HOLE,
+				 SMMU_PROT_READ | SMMU_PROT_WRITE));
+	ASSERT_EQ(0, edu_to_dev(edu, VA_SRC, 0, PAGE));
+	dma_may_fault(_metadata, edu, VA_X, PAGE, true);
+	dma_may_fault(_metadata, edu, VA_X, PAGE, false);
+	expect_quiet(_metadata, &self->q[s], 2 * QUIET_MS, "stage-2 fault");
+	expect_quiet(_metadata, &self->q[o], 0, "other vIOMMU");
+
+	dma_may_fault(_metadata, edu, VA_NONE, FAULT_LEN, true);
+	expect_smmu_events(_metadata, &self->q[s], SMMU_EVT_F_TRANSLATION,
+			   n->g.vsid, 1, &ev);
+	ASSERT_EQ(0u, ev.sequence);
+	ASSERT_EQ(0ull, self->q[s].lost);
+}
+
+/*
+ * A queue of depth 1 and three faulting transfers before the VMM reads:
+ * the first event, then one LOST_EVENTS record (header only) whose
+ * sequence number counts every event dropped; the reader's count of lost
+ * events says so. Read empty, the queue takes the next event, numbered on
+ * from the LOST_EVENTS record.
+ */
+TEST_F(vevent, lost_events)
+{
+	int s = variant->smmu, fd = self->vm.iommufd, i, n;
+	struct nest *nt = &self->n[s];
+	struct edu *edu = &nt->vd.edu;
+	struct vmm_vevent ev[MAX_EVENTS];
+	struct pollfd pfd;
+	__u32 lost_seq;
+
+	ASSERT_EQ(0, vmm_veventq_free(fd, &self->q[s]));
+	ASSERT_EQ(0, vmm_veventq_alloc(fd, nt->viommu_id,
+				       IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, 1,
+				       &self->q[s]));
+	for (i = 0; i < 3; i++)
+		dma_may_fault(_metadata, edu, VA_NONE + i * PAGE, FAULT_LEN,
+			      true);
+	/* Let the host's event thread forward all of them before reading. */
+	pfd = (struct pollfd){ .fd = self->q[s].fd, .events = POLLIN };
+	ASSERT_EQ(1, poll(&pfd, 1, EVENT_WAIT_MS));
+	usleep(1000 * 1000);
+
+	n = events_read(_metadata, &self->q[s], ev, 0);
+	ASSERT_EQ(2, n) {
+		TH_LOG("%d records: depth 1 should leave an event and LOST_EVENTS", n);
+	}
+	ASSERT_EQ(0u, ev[0].flags);
+	ASSERT_EQ(0u, ev[0].sequence);
+	ASSERT_EQ(SMMU_EVT_F_TRANSLATION, vmm_vevent_smmuv3_id(&ev[0]));
+	ASSERT_EQ(nt->g.vsid, vmm_vevent_smmuv3_sid(&ev[0]));
+	ASSERT_EQ(VA_NONE, evt_word(&ev[0], 2));
+	ASSERT_EQ((__u32)IOMMU_VEVENTQ_FLAG_LOST_EVENTS, ev[1].flags);
+	ASSERT_EQ(0u, ev[1].data_len);
+	/* Three transfers, an event each: two dropped. */
+	lost_seq = ev[1].sequence;
+	ASSERT_EQ(2u, lost_seq);
+	ASSERT_EQ(lost_seq - 1, ev[1].lost_before);
+	ASSERT_EQ((__u64)lost_seq, self->q[s].lost);
+	ASSERT_EQ(2ull, self->q[s].records);
+
+	/* Room again: the next event is kept, numbered on. */
+	dma_may_fault(_metadata, edu, VA_NONE + 3 * PAGE, FAULT_LEN, false);
+	n = vmm_veventq_read(&self->q[s], ev, MAX_EVENTS, EVENT_WAIT_MS);
+	ASSERT_EQ(1, n);
+	ASSERT_EQ(0u, ev[0].flags);
+	ASSERT_EQ(lost_seq + 1, ev[0].sequence);
+	ASSERT_EQ(0u, ev[0].lost_before);
+	ASSERT_EQ(VA_NONE + 3 * PAGE, evt_word(&ev[0], 2));
+	ASSERT_TRUE(HAS(evt_word(&ev[0], 1), SMMU_EVT_1_RNW));
+}
+
+/*
+ * QEMU 11.1's order (shared/design/real-vmm.md), on the edu behind SMMU
+ * @smmu: the vIOMMU with its abort {0x1, 0} and bypass {0x9, 0} nested
+ * HWPTs, the device attached to bypass before it has any ID, the vEVENTQ;
+ * bypass is stage 2 only (IPAs DMA), abort blocks, and the faults of the
+ * device without an ID give no vEVENT. The guest's stage-1 HWPT needs the
+ * ID (ENOENT), IOMMU_VDEVICE_ALLOC gives it (its vDEVICE may come and go
+ * while the device does not translate, not while it does: EBUSY); then
+ * stage 1 DMAs and its faults reach the queue with the vSID, as its first
+ * record. QEMU's teardown order then succeeds step by step.
+ */
+static void qemu_order(struct __test_metadata *_metadata, int smmu)
+{
+	__u32 parent, viommu, abort_id, bypass_id, s1_id, vdev, dev;
+	__u32 vsid = VSID_VDEV_BASE + smmu;
+	struct vmm_veventq q = { .fd = -1 };
+	struct vm_dev vd = { .dev.fd = -1 };
+	struct vmm_vevent ev;
+	smmu_info_t info;
+	struct guest g;
+	struct vste vste;
+	__u64 src, dst;
+	__u8 *snap = pattern_alloc(GUEST_RAM_SIZE);
+	struct vm vm;
+	int fd;
+
+	ASSERT_NE(NULL, snap);
+	vm_setup(_metadata, &vm);
+	fd = vm.iommufd;
+	vm_dev_bind(_metadata, &vd, smmu, fd);
+	dev = vd.dev.dev_id;
+	get_hw_info(_metadata, fd, dev, &info);
+	ASSERT_EQ(0, vmm_hwpt_alloc(fd, dev, vm.ioas_id,
+				    IOMMU_HWPT_ALLOC_NEST_PARENT,
+				    IOMMU_HWPT_DATA_NONE, NULL, 0, &parent));
+	ASSERT_EQ(0, vmm_viommu_alloc(fd, dev, parent,
+				      IOMMU_VIOMMU_TYPE_ARM_SMMUV3, NULL, 0,
+				      &viommu));
+	vste.ste[0] = htole64(0x1);
+	vste.ste[1] = 0;
+	ASSERT_EQ(0, vmm_hwpt_alloc(fd, dev, viommu, 0, VSMMU_HWPT_DATA,
+				    &vste, sizeof(vste), &abort_id));
+	vste.ste[0] = htole64(0x9);
+	ASSERT_EQ(0, vmm_hwpt_alloc(fd, dev, viommu, 0, VSMMU_HWPT_DATA,
+				    &vste, sizeof(vste), &bypass_id));
+	ASSERT_EQ(0, vmm_dev_attach(&vd.dev, bypass_id, NULL)) {
+		TH_LOG("attach to the bypass HWPT without an ID: %s",
+		       strerror(errno));
+	}
+	ASSERT_EQ(0, vmm_veventq_alloc(fd, viommu,
+				       IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, 16, &q));
+	vm_dev_enable(_metadata, &vd);
+
+	/* Bypass: stage 2 only, the device's addresses are IPAs. */
+	src = guest_page(_metadata, &vm.ram, seed_of(_metadata, smmu, 80));
+	dst = guest_page(_metadata, &vm.ram, seed_of(_metadata, smmu, 81));
+	dma_copy(_metadata, &vd.edu, src, dst, PAGE);
+	ASSERT_EQ(-1, pattern_diff(hva(&vm.ram, src), hva(&vm.ram, dst), PAGE));
+	/* Faults of a device without an ID: no vEVENT. */
+	dma_may_fault(_metadata, &vd.edu, IPA_HOLE, PAGE, true);
+	dma_may_fault(_metadata, &vd.edu, VA_NONE, PAGE, false);
+	/* The device gets data that is then nowhere in guest RAM... */
+	pattern_fill(hva(&vm.ram, src), PAGE, seed_of(_metadata, smmu, 82));
+	ASSERT_EQ(0, edu_to_dev(&vd.edu, src, 0, PAGE));
+	pattern_fill(hva(&vm.ram, src), PAGE, seed_of(_metadata, smmu, 84));
+	/* ...abort: it writes nothing anywhere, and no vEVENT either. */
+	ASSERT_EQ(0, vmm_dev_attach(&vd.dev, abort_id, NULL));
+	memcpy(snap, vm.ram_hva, GUEST_RAM_SIZE);
+	dma_may_fault(_metadata, &vd.edu, dst, PAGE, true);
+	ASSERT_EQ(-1, pattern_diff(snap, vm.ram_hva, GUEST_RAM_SIZE));
+	expect_quiet(_metadata, &q, 2 * QUIET_MS, "device without an ID");
+
+	/* The guest's STE: stage 1. It needs the ID. */
+	guest_init(_metadata, &g, &vm.ram, vsid,
+		   SMMU_GET(SMMU_IDR5_OAS, info.idr[5]));
+	ASSERT_EQ(0, smmu_s1_map(&g.s1, VA_SRC, src, SMMU_PROT_READ));
+	ASSERT_EQ(0, smmu_s1_map(&g.s1, VA_DST, dst,
+				 SMMU_PROT_READ | SMMU_PROT_WRITE));
+	vste_of(&g, &vste);
+	ASSERT_EQ(0, vmm_hwpt_alloc(fd, dev, viommu, 0, VSMMU_HWPT_DATA,
+				    &vste, sizeof(vste), &s1_id));
+	ASSERT_EQ(-ENOENT, vmm_dev_attach(&vd.dev, s1_id, NULL));
+	ASSERT_EQ(abort_id, vd.dev.pt_id);
+	ASSERT_EQ(0, vmm_vdevice_alloc(fd, viommu, dev, vsid, &vdev));
+	/* On a HWPT that does not translate, the vDEVICE may go and come. */
+	ASSERT_EQ(0, vmm_vdevice_destroy(fd, vdev));
+	ASSERT_EQ(0, vmm_vdevice_alloc(fd, viommu, dev, vsid, &vdev));
+	ASSERT_EQ(0, vmm_dev_attach(&vd.dev, s1_id, NULL));
+	pattern_fill(hva(&vm.ram, src), PAGE, seed_of(_metadata, smmu, 83));
+	dma_copy(_metadata, &vd.edu, VA_SRC, VA_DST, PAGE);
+	ASSERT_EQ(-1, pattern_diff(hva(&vm.ram, src), hva(&vm.ram, dst), PAGE));
+	ASSERT_EQ(-EBUSY, vmm_vdevice_destroy(fd, vdev));
+
+	/* Now the device's stage-1 faults are the guest's. */
+	dma_may_fault(_metadata, &vd.edu, VA_NONE, FAULT_LEN, true);
+	expect_smmu_events(_metadata, &q, SMMU_EVT_F_TRANSLATION, vsid, 1, &ev);
+	ASSERT_EQ(0u, ev.sequence);
+	ASSERT_EQ(VA_NONE, evt_word(&ev, 2));
+	ASSERT_EQ(0ull, q.lost);
+
+	/* QEMU's teardown. */
+	ASSERT_EQ(0, vmm_dev_attach(&vd.dev, parent, NULL));
+	ASSERT_EQ(0, vmm_destroy(fd, s1_id));
+	ASSERT_EQ(0, vmm_vdevice_destroy(fd, vdev));
+	ASSERT_EQ(0, vmm_veventq_free(fd, &q));
+	ASSERT_EQ(0, vmm_destroy(fd, abort_id));
+	ASSERT_EQ(0, vmm_destroy(fd, bypass_id));
+	ASSERT_EQ(0, vmm_destroy(fd, viommu));
+	vm_dev_teardown(&vd);
+	ASSERT_EQ(0, vmm_destroy(fd, parent));
+	close(fd);
+	munmap(snap, GUEST_RAM_SIZE);
+}
+
+TEST(qemu_order_smmu0)
+{
+	qemu_order(_metadata, 0);
+}
+
+TEST(qemu_order_smmu1)
+{
+	qemu_order(_metadata, 1);
+}
+
+/*
+ * IOMMU_VEVENTQ_ALLOC's rules on a real SMMUv3 vIOMMU: depth 0 EINVAL;
+ * type DEFAULT, flags or reserved bits EOPNOTSUPP; not a vIOMMU ENOENT;
+ * one queue per type (EEXIST). An empty queue reads 0 bytes. The queue
+ * holds the vIOMMU and its open file holds the queue (EBUSY); closed, both
+ * go. A queue whose fd outlives the iommufd's stays readable.
+ */
+TEST(veventq_rules)
+{
+	struct iommu_veventq_alloc cmd;
+	struct vmm_veventq q, q2;
+	struct vm_dev vd = { .dev.fd = -1 };
+	struct vmm_vevent ev;
+	__u32 parent, viommu;
+	__u8 buf[64];
+	struct vm vm;
+	int fd;
+
+	vm_setup(_metadata, &vm);
+	fd = vm.iommufd;
+	vm_dev_bind(_metadata, &vd, 0, fd);
+	ASSERT_EQ(0, vmm_hwpt_alloc(fd, vd.dev.dev_id, vm.ioas_id,
+				    IOMMU_HWPT_ALLOC_NEST_PARENT,
+				    IOMMU_HWPT_DATA_NONE, NULL, 0, &parent));
+	ASSERT_EQ(0, vmm_viommu_alloc(fd, vd.dev.dev_id, parent,
+				      IOMMU_VIOMMU_TYPE_ARM_SMMUV3, NULL, 0,
+				      &viommu));
+
+	ASSERT_EQ(-EINVAL, vmm_veventq_alloc(fd, viommu,
+					     IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, 0,
+					     &q));
+	ASSERT_EQ(-EOPNOTSUPP, vmm_veventq_alloc(fd, viommu,
+						 IOMMU_VEVENTQ_TYPE_DEFAULT, 8,
+						 &q));
+	ASSERT_EQ(-ENOENT, vmm_veventq_alloc(fd, 0xfffff,
+					     IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, 8,
+					     &q));
+	ASSERT_EQ(-ENOENT, vmm_veventq_alloc(fd, parent,
+					     IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, 8,
+					     &q));
+	cmd = (struct iommu_veventq_alloc){
+		.size = sizeof(cmd),
+		.flags = 1,
+		.viommu_id = viommu,
+		.type = IOMMU_VEVENTQ_TYPE_ARM_SMMUV3,
+		.veventq_depth = 8,
+	};
+	ASSERT_EQ(-1, ioctl(fd, IOMMU_VEVENTQ_ALLOC, &cmd));
+	ASSERT_EQ(EOPNOTSUPP, errno);
+	cmd.flags = 0;
+	cmd.__reserved = 1;
+	ASSERT_EQ(-1, ioctl(fd, IOMMU_VEVENTQ_ALLOC, &cmd));
+	ASSERT_EQ(EOPNOTSUPP, errno);
+
+	ASSERT_EQ(0, vmm_veventq_alloc(fd, viommu,
+				       IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, 8, &q));
+	ASSERT_EQ(-EEXIST, vmm_veventq_alloc(fd, viommu,
+					     IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, 8,
+					     &q2));
+	ASSERT_EQ(0, vmm_veventq_read(&q, &ev, 1, 0));
+	ASSERT_EQ(0, read(q.fd, buf, sizeof(buf)));
+	ASSERT_EQ(-EBUSY, vmm_destroy(fd, viommu));
+	ASSERT_EQ(-EBUSY, vmm_destroy(fd, q.id));
+	ASSERT_EQ(0, vmm_veventq_free(fd, &q));
+	ASSERT_EQ(-ENOENT, vmm_destroy(fd, q.id));
+
+	/* A queue again; the VMM closes /dev/iommu first, then the queue. */
+	ASSERT_EQ(0, vmm_veventq_alloc(fd, viommu,
+				       IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, 8, &q));
+	vm_dev_teardown(&vd);
+	close(fd);
+	ASSERT_EQ(0, read(q.fd, buf, sizeof(buf)));
+	close(q.fd);
 }
 
 #ifdef VMM_HAVE_HW_QUEUE
@@ -1466,8 +2235,13 @@ FIXTURE(vcmdq) {
 	__u64 src, dst, dst2;
 };
 
+/*
+ * On both SMMUs; the vSID (and so the VINTF's SID_MATCH/SID_REPLACE pair)
+ * given by SET_DEV_ID or by VDEVICE_ALLOC.
+ */
 FIXTURE_VARIANT(vcmdq) {
 	int smmu;
+	bool vdevice;
 };
 
 FIXTURE_VARIANT_ADD(vcmdq, smmu0) {
@@ -1478,6 +2252,16 @@ FIXTURE_VARIANT_ADD(vcmdq, smmu1) {
 	.smmu = 1,
 };
 
+FIXTURE_VARIANT_ADD(vcmdq, smmu0_vdevice) {
+	.smmu = 0,
+	.vdevice = true,
+};
+
+FIXTURE_VARIANT_ADD(vcmdq, smmu1_vdevice) {
+	.smmu = 1,
+	.vdevice = true,
+};
+
 FIXTURE_SETUP(vcmdq)
 {
 	struct smmu_guest_ram *ram = &self->vm.ram;
@@ -1486,8 +2270,9 @@ FIXTURE_SETUP(vcmdq)
 	self->n.vd.dev.fd = -1;
 	vm_setup(_metadata, &self->vm);
 	self->n.viommu_type = IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV;
+	self->n.use_vdevice = variant->vdevice;
 	nest_setup(_metadata, &self->n, smmu, self->vm.iommufd,
-		   self->vm.ioas_id, ram, VSID_BASE + smmu);
+		   self->vm.ioas_id, ram, vsid_of(smmu, variant->vdevice));
 	vq_setup(_metadata, &self->vq, &self->n, self->vm.iommufd, ram, 0);
 
 	self->src = guest_page(_metadata, ram, seed_of(_metadata, smmu, 40));
@@ -1572,7 +2357,7 @@ TEST_F(vcmdq, forbidden_command)
 		smmu_cmd_op(cmds[0], SMMU_CMD_SYNC);
 		smmu_cmd_op(cmds[1], forbidden[i]);
 		if (forbidden[i] == SMMU_CMD_CFGI_STE)
-			smmu_cmd_cfgi_ste(cmds[1], VSID_BASE + smmu, true);
+			smmu_cmd_cfgi_ste(cmds[1], self->n.g.vsid, true);
 		smmu_cmd_op(cmds[2], SMMU_CMD_SYNC);
 		ASSERT_EQ(-EIO, vcmdq_submit(&self->vq.q, cmds, 3, &at)) {
 			TH_LOG("opcode 0x%02x was accepted", forbidden[i]);
@@ -1595,14 +2380,15 @@ TEST_F(vcmdq, forbidden_command)
 }
 
 /*
- * The hardware replaces only the vSIDs SET_DEV_ID gave a SID_MATCH pair:
- * an ATC_INV of the device's vSID is accepted (and reaches the SMMU with
- * the physical SID, which the host trace check verifies), one of a vSID no
- * device has is refused, also after the device's vSID was unset.
+ * The hardware replaces only the vSIDs SET_DEV_ID or VDEVICE_ALLOC gave a
+ * SID_MATCH pair: an ATC_INV of the device's vSID is accepted (and reaches
+ * the SMMU with the physical SID, which the host trace check verifies),
+ * one of a vSID no device has is refused, also after the device's vSID
+ * was unset (or its vDEVICE destroyed).
  */
 TEST_F(vcmdq, unknown_vsid)
 {
-	__u32 vsid = VSID_BASE + variant->smmu;
+	__u32 vsid = self->n.g.vsid;
 	int fd = self->vm.iommufd;
 	__le64 cmds[2][2];
 	unsigned int at = 99;
@@ -1619,15 +2405,13 @@ TEST_F(vcmdq, unknown_vsid)
 
 	/* Unset (after detaching the nested HWPT): the pair is gone. */
 	ASSERT_EQ(0, vmm_dev_attach(&self->n.vd.dev, self->n.parent_id, NULL));
-	ASSERT_EQ(0, vmm_viommu_unset_dev_id(fd, self->n.viommu_id,
-					     self->n.vd.dev.dev_id, vsid));
+	ASSERT_EQ(0, nest_drop_id(fd, &self->n, vsid));
 	cmd_atc_inv(cmds[0], vsid);
 	ASSERT_EQ(-EIO, vcmdq_submit(&self->vq.q, cmds, 2, &at));
 	ASSERT_EQ(0u, at);
 	ASSERT_EQ(0, vcmdq_ack_error(&self->vq.q));
 	/* And set again: the pair is back. */
-	ASSERT_EQ(0, vmm_viommu_set_dev_id(fd, self->n.viommu_id,
-					   self->n.vd.dev.dev_id, vsid));
+	ASSERT_EQ(0, nest_give_id(fd, &self->n, vsid));
 	ASSERT_EQ(0, vcmdq_submit(&self->vq.q, cmds, 2, NULL));
 
 	/* Unbinding the device (closing its cdev) frees the pair too. */
@@ -1744,7 +2528,7 @@ TEST_F(vcmdq, vintfs_run_out)
  * move VA_DST, and the invalidation through SMMU 0's VCMDQ reaches SMMU 0
  * only; SMMU 1 keeps its stale entry until its own VCMDQ is used.
  */
-TEST(vcmdq_two_vintfs)
+static void two_vintfs(struct __test_metadata *_metadata, bool vdevice)
 {
 	struct vm vm;
 	struct nest n[2] = {};
@@ -1758,8 +2542,9 @@ TEST(vcmdq_two_vintfs)
 		struct guest *g = &n[i].g;
 
 		n[i].viommu_type = IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV;
+		n[i].use_vdevice = vdevice;
 		nest_setup(_metadata, &n[i], i, fd, vm.ioas_id, &vm.ram,
-			   VSID_BASE + i);
+			   vsid_of(i, vdevice));
 		vq_setup(_metadata, &vq[i], &n[i], fd, &vm.ram, 0);
 		src[i] = guest_page(_metadata, &vm.ram,
 				    seed_of(_metadata, i, 50));
@@ -1804,6 +2589,16 @@ TEST(vcmdq_two_vintfs)
 		munmap(vq[i].page0, VCMDQ_PAGE0_SIZE);
 	}
 	close(fd);
+}
+
+TEST(vcmdq_two_vintfs)
+{
+	two_vintfs(_metadata, false);
+}
+
+TEST(vcmdq_two_vintfs_vdevice)
+{
+	two_vintfs(_metadata, true);
 }
 
 /*
@@ -1863,6 +2658,343 @@ TEST(vcmdq_sid_pairs)
 	ASSERT_EQ(0, vmm_viommu_set_dev_id(fd, viommu, d[0].dev_id, VSID_BASE));
 	vmm_dev_close(&d[0]);
 	close(fd);
+}
+
+/*
+ * The same with mainline's door, which QEMU 11.1 uses (it never calls
+ * SET_DEV_ID, so the pair must be programmed at IOMMU_VDEVICE_ALLOC): the
+ * VINTF has as many pairs as IOMMU_GET_HW_INFO's TEGRA241_CMDQV data says
+ * (1 << log2vsids: one on SMMU 0), the next VDEVICE_ALLOC is ENOSPC and
+ * records nothing, DESTROY of the vDEVICE or unbinding its device frees
+ * the pair. Both doors draw on the same pairs.
+ */
+TEST(vcmdq_sid_pairs_vdevice)
+{
+	struct iommu_viommu_tegra241_cmdqv data;
+	struct iommu_hw_info_tegra241_cmdqv info;
+	struct vmm_pci pci[MAX_EDU];
+	struct vmm_dev d[2];
+	__u32 parent, viommu, v0, v1, len = sizeof(info), type;
+	struct vm vm;
+	int i, n, fd;
+
+	n = vmm_find_pci(EDU_VENDOR, EDU_DEVICE, pci, MAX_EDU);
+	ASSERT_EQ(3, n);
+	ASSERT_STREQ(pci[0].iommu, pci[1].iommu);
+	vm_setup(_metadata, &vm);
+	fd = vm.iommufd;
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, vmm_dev_open(&d[i], &pci[i]));
+		ASSERT_EQ(0, vmm_dev_bind(&d[i], fd));
+	}
+	ASSERT_EQ(0, vmm_hw_info_type(fd, d[0].dev_id,
+				      IOMMU_HW_INFO_TYPE_TEGRA241_CMDQV, &info,
+				      &len, &type, NULL));
+	ASSERT_EQ(0, info.log2vsids);
+	ASSERT_EQ(0, vmm_hwpt_alloc(fd, d[0].dev_id, vm.ioas_id,
+				    IOMMU_HWPT_ALLOC_NEST_PARENT,
+				    IOMMU_HWPT_DATA_NONE, NULL, 0, &parent));
+	ASSERT_EQ(0, vmm_viommu_alloc(fd, d[0].dev_id, parent,
+				      IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV, &data,
+				      sizeof(data), &viommu));
+
+	/* SID_MATCH holds 20 bits of virtual StreamID */
+	ASSERT_EQ(-EINVAL, vmm_vdevice_alloc(fd, viommu, d[0].dev_id, 1u << 20,
+					     &v0));
+	ASSERT_EQ(0, vmm_vdevice_alloc(fd, viommu, d[0].dev_id,
+				       (1u << 20) - 1, &v0));
+	ASSERT_EQ(0, vmm_vdevice_destroy(fd, v0));
+	ASSERT_EQ(0, vmm_vdevice_alloc(fd, viommu, d[0].dev_id,
+				       VSID_VDEV_BASE, &v0));
+	ASSERT_EQ(-ENOSPC, vmm_vdevice_alloc(fd, viommu, d[1].dev_id,
+					     VSID_VDEV_BASE + 1, &v1));
+	ASSERT_EQ(-ENOSPC, vmm_viommu_set_dev_id(fd, viommu, d[1].dev_id,
+						 VSID_VDEV_BASE + 1));
+	/* Nothing was recorded for the device that did not get a pair */
+	ASSERT_EQ(-EINVAL, vmm_viommu_unset_dev_id(fd, viommu, d[1].dev_id,
+						   VSID_VDEV_BASE + 1));
+	/* DESTROY frees the pair: SET_DEV_ID takes it */
+	ASSERT_EQ(0, vmm_vdevice_destroy(fd, v0));
+	ASSERT_EQ(0, vmm_viommu_set_dev_id(fd, viommu, d[1].dev_id,
+					   VSID_VDEV_BASE + 1));
+	ASSERT_EQ(-ENOSPC, vmm_vdevice_alloc(fd, viommu, d[0].dev_id,
+					     VSID_VDEV_BASE, &v0));
+	ASSERT_EQ(0, vmm_viommu_unset_dev_id(fd, viommu, d[1].dev_id,
+					     VSID_VDEV_BASE + 1));
+	ASSERT_EQ(0, vmm_vdevice_alloc(fd, viommu, d[1].dev_id,
+				       VSID_VDEV_BASE + 1, &v1));
+	ASSERT_EQ(-ENOSPC, vmm_vdevice_alloc(fd, viommu, d[0].dev_id,
+					     VSID_VDEV_BASE, &v0));
+	/* So does unbinding the device, which destroys its vDEVICE */
+	vmm_dev_close(&d[1]);
+	ASSERT_EQ(-ENOENT, vmm_vdevice_destroy(fd, v1));
+	ASSERT_EQ(0, vmm_vdevice_alloc(fd, viommu, d[0].dev_id,
+				       VSID_VDEV_BASE, &v0));
+	ASSERT_EQ(-EBUSY, vmm_destroy(fd, viommu));
+	vmm_dev_close(&d[0]);
+	ASSERT_EQ(-ENOENT, vmm_vdevice_destroy(fd, v0));
+	ASSERT_EQ(0, vmm_destroy(fd, viommu));
+	close(fd);
+}
+
+/*
+ * IOMMU_GET_HW_INFO with IOMMU_HW_INFO_FLAG_INPUT_TYPE on each SMMU: the
+ * ARM_SMMUV3 data (and DEFAULT's) is the flags-0 call's, byte for byte,
+ * with the same capabilities; the TEGRA241_CMDQV data describes the
+ * topology's CMDQV (version 1; 8 VCMDQs over 4 VINTFs: 2 a VINTF; one SID
+ * pair a VINTF on SMMU 0, cmdqv-sids-log2=0, QEMU's 16 on SMMU 1), zero
+ * after its 8 bytes; types the SMMU does not have, and flag bits the
+ * kernel does not know, are EOPNOTSUPP. A TEGRA241_CMDQV vIOMMU then
+ * takes as many VCMDQs as the data says, and no more.
+ */
+TEST(hw_info_input_type)
+{
+	static const __u8 log2vsids[2] = { 0, 4 };
+	int smmu;
+
+	for (smmu = 0; smmu < 2; smmu++) {
+		struct iommu_viommu_tegra241_cmdqv data;
+		struct vm_dev vd = { .dev.fd = -1 };
+		struct {
+			struct iommu_hw_info_tegra241_cmdqv c;
+			__u8 after[8];
+		} cv;
+		struct iommu_hw_info cmd;
+		smmu_info_t def, in;
+		__u32 len, type, parent, viommu, id, q;
+		__u64 caps0, caps;
+		struct vm vm;
+		int fd, i;
+
+		vm_setup(_metadata, &vm);
+		fd = vm.iommufd;
+		vm_dev_bind(_metadata, &vd, smmu, fd);
+
+		memset(&def, 0xa5, sizeof(def));
+		len = sizeof(def);
+		ASSERT_EQ(0, vmm_hw_info(fd, vd.dev.dev_id, &def, &len, &type,
+					 &caps0));
+		ASSERT_EQ(VSMMU_HW_INFO_TYPE, type);
+		ASSERT_EQ(sizeof(def), len);
+
+		memset(&in, 0x5a, sizeof(in));
+		len = sizeof(in);
+		ASSERT_EQ(0, vmm_hw_info_type(fd, vd.dev.dev_id,
+					      IOMMU_HW_INFO_TYPE_ARM_SMMUV3,
+					      &in, &len, &type, &caps)) {
+			TH_LOG("SMMU %d, ARM_SMMUV3: %s", smmu, strerror(errno));
+		}
+		ASSERT_EQ((__u32)IOMMU_HW_INFO_TYPE_ARM_SMMUV3, type);
+		ASSERT_EQ(sizeof(in), len);
+		ASSERT_EQ(0, memcmp(&def, &in, sizeof(in)));
+		ASSERT_EQ(caps0, caps);
+
+		memset(&in, 0x5a, sizeof(in));
+		len = sizeof(in);
+		ASSERT_EQ(0, vmm_hw_info_type(fd, vd.dev.dev_id,
+					      IOMMU_HW_INFO_TYPE_DEFAULT,
+					      &in, &len, &type, &caps));
+		ASSERT_EQ((__u32)IOMMU_HW_INFO_TYPE_ARM_SMMUV3, type);
+		ASSERT_EQ(0, memcmp(&def, &in, sizeof(in)));
+
+		memset(&cv, 0xa5, sizeof(cv));
+		len = sizeof(cv);
+		ASSERT_EQ(0, vmm_hw_info_type(fd, vd.dev.dev_id,
+					      IOMMU_HW_INFO_TYPE_TEGRA241_CMDQV,
+					      &cv, &len, &type, &caps)) {
+			TH_LOG("SMMU %d, TEGRA241_CMDQV: %s", smmu,
+			       strerror(errno));
+		}
+		ASSERT_EQ((__u32)IOMMU_HW_INFO_TYPE_TEGRA241_CMDQV, type);
+		ASSERT_EQ(sizeof(cv.c), len);
+		ASSERT_EQ(8u, len);
+		TH_LOG("SMMU %d: CMDQV version %u, log2vcmdqs %u, log2vsids %u",
+		       smmu, cv.c.version, cv.c.log2vcmdqs, cv.c.log2vsids);
+		ASSERT_EQ(0u, cv.c.flags);
+		ASSERT_EQ(1, cv.c.version);
+		ASSERT_EQ(1, cv.c.log2vcmdqs);
+		ASSERT_EQ(log2vsids[smmu], cv.c.log2vsids);
+		ASSERT_EQ(0, cv.c.__reserved);
+		for (i = 0; i < 8; i++)
+			ASSERT_EQ(0, cv.after[i]);
+		ASSERT_EQ(caps0, caps);
+
+		len = sizeof(cv);
+		ASSERT_EQ(-EOPNOTSUPP, vmm_hw_info_type(fd, vd.dev.dev_id,
+						IOMMU_HW_INFO_TYPE_INTEL_VTD,
+						&cv, &len, &type, NULL));
+		ASSERT_EQ(-EOPNOTSUPP, vmm_hw_info_type(fd, vd.dev.dev_id,
+						0x77, &cv, &len, &type, NULL));
+		cmd = (struct iommu_hw_info){
+			.size = sizeof(cmd),
+			.flags = IOMMU_HW_INFO_FLAG_INPUT_TYPE | 2,
+			.dev_id = vd.dev.dev_id,
+			.data_len = sizeof(in),
+			.data_uptr = (uintptr_t)&in,
+			.in_data_type = IOMMU_HW_INFO_TYPE_ARM_SMMUV3,
+		};
+		ASSERT_EQ(-1, ioctl(fd, IOMMU_GET_HW_INFO, &cmd));
+		ASSERT_EQ(EOPNOTSUPP, errno);
+		cmd.flags = 2;
+		ASSERT_EQ(-1, ioctl(fd, IOMMU_GET_HW_INFO, &cmd));
+		ASSERT_EQ(EOPNOTSUPP, errno);
+
+		/* What a vIOMMU of the CMDQV takes: 1 << log2vcmdqs queues. */
+		ASSERT_EQ(0, vmm_hwpt_alloc(fd, vd.dev.dev_id, vm.ioas_id,
+					    IOMMU_HWPT_ALLOC_NEST_PARENT,
+					    IOMMU_HWPT_DATA_NONE, NULL, 0,
+					    &parent));
+		ASSERT_EQ(0, vmm_viommu_alloc(fd, vd.dev.dev_id, parent,
+					      IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV,
+					      &data, sizeof(data), &viommu));
+		for (q = 0; q <= 1u << cv.c.log2vcmdqs; q++) {
+			int ret = vmm_hw_queue_alloc(fd, viommu,
+					IOMMU_HW_QUEUE_TYPE_TEGRA241_CMDQV, q,
+					smmu_ram_alloc(&vm.ram), PAGE, &id);
+
+			if (q < 1u << cv.c.log2vcmdqs) {
+				ASSERT_EQ(0, ret) {
+					TH_LOG("queue %u: %s", q, strerror(-ret));
+				}
+			} else {
+				ASSERT_EQ(-EINVAL, ret);
+			}
+		}
+		vm_dev_teardown(&vd);
+		close(fd);
+	}
+}
+
+/*
+ * A TEGRA241_CMDQV vIOMMU gives its VINTF back when destroyed: more
+ * allocate-destroy rounds than the CMDQV has guest VINTFs (3) all work, on
+ * each SMMU, and the process lives on.
+ */
+TEST(vcmdq_viommu_destroy)
+{
+	int smmu, i;
+
+	for (smmu = 0; smmu < 2; smmu++) {
+		struct iommu_viommu_tegra241_cmdqv data;
+		struct vm_dev vd = { .dev.fd = -1 };
+		__u32 parent, viommu;
+		struct vm vm;
+		int fd;
+
+		vm_setup(_metadata, &vm);
+		fd = vm.iommufd;
+		vm_dev_bind(_metadata, &vd, smmu, fd);
+		ASSERT_EQ(0, vmm_hwpt_alloc(fd, vd.dev.dev_id, vm.ioas_id,
+					    IOMMU_HWPT_ALLOC_NEST_PARENT,
+					    IOMMU_HWPT_DATA_NONE, NULL, 0,
+					    &parent));
+		for (i = 0; i < 5; i++) {
+			ASSERT_EQ(0, vmm_viommu_alloc(fd, vd.dev.dev_id, parent,
+					IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV,
+					&data, sizeof(data), &viommu)) {
+				TH_LOG("SMMU %d, round %d: %s", smmu, i,
+				       strerror(errno));
+			}
+			ASSERT_EQ(0, vmm_destroy(fd, viommu));
+		}
+		vm_dev_teardown(&vd);
+		close(fd);
+	}
+}
+
+/*
+ * A guest queue that stops on a forbidden command is the guest's error:
+ * the VMM learns which queue from the TEGRA241_CMDQV vEVENTQ of its
+ * vIOMMU (the VINTF's LVCMDQ error map, bit n for logical queue n) before
+ * the guest acknowledges it, one record per error, in sequence. Here the
+ * guest's queue 1 errs, then its queue 0. Another VINTF's vIOMMU on the
+ * same SMMU (same CMDQV and IRQ) hears nothing. On the edu behind SMMU
+ * @smmu, its vSID from VDEVICE_ALLOC (QEMU's door).
+ */
+static void vcmdq_error_event(struct __test_metadata *_metadata, int smmu)
+{
+	struct iommu_viommu_tegra241_cmdqv data;
+	struct vmm_veventq q = { .fd = -1 }, other_q = { .fd = -1 };
+	struct vmm_vevent ev[4];
+	struct nest nt = {};
+	struct vq vq[2] = {};
+	__le64 cmds[2][2];
+	unsigned int at, i;
+	__u32 other;
+	struct vm vm;
+	int fd, n;
+
+	vm_setup(_metadata, &vm);
+	fd = vm.iommufd;
+	nt.viommu_type = IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV;
+	nt.use_vdevice = true;
+	nest_setup(_metadata, &nt, smmu, fd, vm.ioas_id, &vm.ram,
+		   vsid_of(smmu, true));
+	for (i = 0; i < 2; i++)
+		vq_setup(_metadata, &vq[i], &nt, fd, &vm.ram, i);
+	ASSERT_EQ(0, vmm_veventq_alloc(fd, nt.viommu_id,
+				       IOMMU_VEVENTQ_TYPE_TEGRA241_CMDQV, 8,
+				       &q));
+	ASSERT_EQ(0, vmm_viommu_alloc(fd, nt.vd.dev.dev_id, nt.parent_id,
+				      IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV, &data,
+				      sizeof(data), &other));
+	ASSERT_EQ(0, vmm_veventq_alloc(fd, other,
+				       IOMMU_VEVENTQ_TYPE_TEGRA241_CMDQV, 8,
+				       &other_q));
+
+	for (i = 0; i < 2; i++) {
+		unsigned int lq = !i;
+		struct vcmdq *vc = &vq[lq].q;
+
+		smmu_cmd_op(cmds[0], SMMU_CMD_TLBI_NH_ALL);
+		smmu_cmd_op(cmds[1], SMMU_CMD_SYNC);
+		ASSERT_EQ(-EIO, vcmdq_submit(vc, cmds, 2, &at));
+		ASSERT_EQ(0u, at);
+		ASSERT_EQ(VCMDQ_CERROR_ILL, vcmdq_cons_err(vc));
+
+		/* The VMM hears of it while the guest has not acked yet. */
+		n = vmm_veventq_read(&q, ev, 4, EVENT_WAIT_MS);
+		ASSERT_EQ(1, n) {
+			TH_LOG("queue %u: %d records within %d ms", lq, n,
+			       EVENT_WAIT_MS);
+		}
+		ASSERT_EQ(0u, ev[0].flags);
+		ASSERT_EQ(sizeof(struct iommu_vevent_tegra241_cmdqv),
+			  ev[0].data_len);
+		ASSERT_EQ(i, ev[0].sequence);
+		ASSERT_EQ(0u, ev[0].lost_before);
+		ASSERT_EQ(1ull << lq,
+			  le64toh(ev[0].data.cmdqv.lvcmdq_err_map[0]));
+		ASSERT_EQ(0ull, le64toh(ev[0].data.cmdqv.lvcmdq_err_map[1]));
+		/* One error, one record. */
+		ASSERT_EQ(0, vmm_veventq_read(&q, ev, 4, 200));
+		ASSERT_EQ(0, vcmdq_ack_error(vc));
+		ASSERT_FALSE(vcmdq_error_pending(vc));
+	}
+	expect_quiet(_metadata, &other_q, QUIET_MS, "the other VINTF");
+	/* Both queues work again; an acknowledged error reports nothing. */
+	for (i = 0; i < 2; i++)
+		vq_tlbi_va(_metadata, &vq[i], nt.g.asid, VA_DST);
+	ASSERT_EQ(0, vmm_veventq_read(&q, ev, 4, 200));
+	ASSERT_EQ(0ull, q.lost);
+
+	ASSERT_EQ(0, vmm_veventq_free(fd, &other_q));
+	ASSERT_EQ(0, vmm_destroy(fd, other));
+	ASSERT_EQ(0, vmm_veventq_free(fd, &q));
+	vm_dev_teardown(&nt.vd);
+	for (i = 0; i < 2; i++)
+		munmap(vq[i].page0, VCMDQ_PAGE0_SIZE);
+	close(fd);
+}
+
+TEST(vcmdq_error_event_smmu0)
+{
+	vcmdq_error_event(_metadata, 0);
+}
+
+TEST(vcmdq_error_event_smmu1)
+{
+	vcmdq_error_event(_metadata, 1);
 }
 #endif /* VMM_HAVE_HW_QUEUE */
 

@@ -35,8 +35,10 @@
 # and during boot CFGI_* also carry 0 (CFGI_ALL) on both and 0x800 on
 # smmuv3.1. Each SMMU must also have received a TLBI_NH_VA for the guest VA
 # that guest/e2e-nested.c remaps (VA_DST, 0x123400200000): nothing but a
-# guest command through that SMMU's vIOMMU invalidates that address. The guest's vSIDs (0x42, 0x43) and the VMID the guest writes
-# into a TLBI_NH_ASID (0x5a5a, guest/e2e-nested.c) must never show up.
+# guest command through that SMMU's vIOMMU invalidates that address. The
+# guest's vSIDs (0x42, 0x43 given by IOMMU_VIOMMU_SET_DEV_ID, 0x52, 0x53 by
+# IOMMU_VDEVICE_ALLOC) and the VMID the guest writes into a TLBI_NH_ASID
+# (0x5a5a, guest/e2e-nested.c) must never show up.
 set -uo pipefail
 
 trace=${1:?usage: check-trace.sh TRACEFILE}
@@ -67,7 +69,7 @@ BEGIN {
 	psid2["smmuv3.0"] = 40
 	psid["smmuv3.1"] = 2304; boot["smmuv3.1", 0] = 1
 	boot["smmuv3.1", 2048] = 1
-	vsid[66] = 1; vsid[67] = 1
+	vsid[66] = 1; vsid[67] = 1; vsid[82] = 1; vsid[83] = 1
 	guest_vmid = 23130	# 0x5a5a
 	guest_va = "0x123400200000"
 }
@@ -140,7 +142,7 @@ END {
 		tap(!nd["sid " s], "every CFGI_* on " s " carried its physical SID",
 		    "sid " s)
 	}
-	tap(!nd["vsid"], "no command carried a guest vSID (0x42, 0x43)", "vsid")
+	tap(!nd["vsid"], "no command carried a guest vSID (0x42, 0x43, 0x52, 0x53)", "vsid")
 	for (i = 1; i <= 2; i++) {
 		s = smmus[i]
 		tap(!nd["vmid " s] && (s in the_vmid),

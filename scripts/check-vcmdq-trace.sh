@@ -12,7 +12,10 @@
 #  - commands a guest may not issue were refused on each SMMU, and each
 #    refusal raised a queue error;
 #  - the kernel programmed a SID_MATCH/SID_REPLACE pair from the guest's
-#    vSID (0x42, 0x43) to the physical SID on each SMMU.
+#    vSID to the physical SID on each SMMU, both for the vSIDs the tests
+#    give with IOMMU_VIOMMU_SET_DEV_ID (0x42, 0x43) and for those they give
+#    with IOMMU_VDEVICE_ALLOC (0x52, 0x53: the fixture variants *_vdevice
+#    and QEMU's order).
 #
 # Usage: scripts/check-vcmdq-trace.sh TRACEFILE (QEMU's log trace backend,
 # events tegra241_cmdqv_*). Prints TAP; exits non-zero if a test fails.
@@ -40,6 +43,7 @@ BEGIN {
 	smmus[1] = "smmuv3.0"; smmus[2] = "smmuv3.1"
 	psid["smmuv3.0"] = 8; psid["smmuv3.1"] = 2304
 	vsid["smmuv3.0"] = 66; vsid["smmuv3.1"] = 67
+	vdev_vsid["smmuv3.0"] = 82; vdev_vsid["smmuv3.1"] = 83
 	allowed["SMMU_CMD_TLBI_NH_ASID"] = 1; allowed["SMMU_CMD_TLBI_NH_VA"] = 1
 	allowed["SMMU_CMD_ATC_INV"] = 1; allowed["SMMU_CMD_SYNC"] = 1
 }
@@ -68,9 +72,12 @@ BEGIN {
 }
 
 /tegra241_cmdqv_sid_match / {
-	if (f["enable"] == 1 && f["vsid"] == vsid[s] &&
-	    replace_psid[s, f["vintf"], f["slot"]] == psid[s])
-		pair[s] = 1
+	if (f["enable"] == 1 && replace_psid[s, f["vintf"], f["slot"]] == psid[s]) {
+		if (f["vsid"] == vsid[s])
+			pair[s] = 1
+		if (f["vsid"] == vdev_vsid[s])
+			vdev_pair[s] = 1
+	}
 }
 
 /tegra241_cmdqv_cmd / {
@@ -100,7 +107,7 @@ BEGIN {
 
 END {
 	print "TAP version 13"
-	print "1..11"
+	print "1..13"
 	for (i = 1; i <= 2; i++) {
 		s = smmus[i]
 		diag["guest " s] = "# no guest VINTF enabled, or no TLBI_NH_VA from one, on " s "\n"
@@ -112,6 +119,12 @@ END {
 		diag["pair " s] = "# no SID_MATCH " vsid[s] " / SID_REPLACE " psid[s] " pair on " s "\n"
 		tap(pair[s], s ": SET_DEV_ID programmed vSID " vsid[s] " -> pSID " psid[s], \
 		    "pair " s)
+	}
+	for (i = 1; i <= 2; i++) {
+		s = smmus[i]
+		diag["vdev pair " s] = "# no SID_MATCH " vdev_vsid[s] " / SID_REPLACE " psid[s] " pair on " s "\n"
+		tap(vdev_pair[s], s ": VDEVICE_ALLOC programmed vSID " vdev_vsid[s] " -> pSID " psid[s], \
+		    "vdev pair " s)
 	}
 	tap(!nd["allow"], "every command a guest VINTF let through is allowed for a guest", "allow")
 	tap(!nd["vmid"], "every guest command carried its VINTF VMID", "vmid")

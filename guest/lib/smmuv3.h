@@ -251,6 +251,39 @@ void smmu_cmd_cfgi_ste(__le64 cmd[2], __u32 sid, bool leaf);
 /* Any other opcode, with no operands. */
 void smmu_cmd_op(__le64 cmd[2], unsigned int op);
 
+/* ---- Event records (32 bytes, as in the event queue) ------------------ */
+
+/*
+ * What a vSMMU's guest reads from its event queue, and what the VMM gets
+ * for it from an IOMMU_VEVENTQ_TYPE_ARM_SMMUV3 vEVENTQ (with the guest's
+ * vSID in the StreamID field): the record the SMMU wrote, 4 little-endian
+ * 64-bit words. Event IDs a guest's stage-1 configuration can cause, and
+ * the fields of the fault records (F_TRANSLATION .. F_PERMISSION).
+ */
+#define SMMU_EVT_0_ID		SMMU_GENMASK(7, 0)
+#define SMMU_EVT_C_BAD_STE	0x04
+#define SMMU_EVT_F_STREAM_DISABLED 0x06
+#define SMMU_EVT_C_BAD_SUBSTREAMID 0x08
+#define SMMU_EVT_C_BAD_CD	0x0a
+#define SMMU_EVT_F_TRANSLATION	0x10
+#define SMMU_EVT_F_ADDR_SIZE	0x11
+#define SMMU_EVT_F_ACCESS	0x12
+#define SMMU_EVT_F_PERMISSION	0x13
+#define SMMU_EVT_0_SSV		SMMU_BIT(11)
+#define SMMU_EVT_0_SSID		SMMU_GENMASK(31, 12)
+#define SMMU_EVT_0_SID		SMMU_GENMASK(63, 32)
+#define SMMU_EVT_1_STALL	SMMU_BIT(31)
+#define SMMU_EVT_1_PNU		SMMU_BIT(33)
+#define SMMU_EVT_1_IND		SMMU_BIT(34)
+#define SMMU_EVT_1_RNW		SMMU_BIT(35)	/* 1: a read */
+#define SMMU_EVT_1_S2		SMMU_BIT(39)	/* the fault is stage 2's */
+#define SMMU_EVT_1_CLASS	SMMU_GENMASK(41, 40)
+#define SMMU_EVT_CLASS_CD	0	/* fetching the CD */
+#define SMMU_EVT_CLASS_TT	1	/* walking the translation tables */
+#define SMMU_EVT_CLASS_IN	2	/* translating the input address */
+#define SMMU_EVT_2_ADDR		SMMU_GENMASK(63, 0)	/* the input address */
+#define SMMU_EVT_3_IPA		SMMU_GENMASK(51, 3)	/* faulting IPA (S2) */
+
 /* A 64-bit store the SMMU sees whole (single-copy atomic). */
 static inline void smmu_write64(__le64 *p, __le64 val)
 {

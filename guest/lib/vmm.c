@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -290,14 +291,21 @@ int vmm_hwpt_alloc(int iommufd, __u32 dev_id, __u32 pt_id, __u32 flags,
 	return ret;
 }
 
-int vmm_hw_info(int iommufd, __u32 dev_id, void *data, __u32 *data_len,
-		__u32 *type, __u64 *caps)
+/*
+ * IOMMU_GET_HW_INFO with @flags; with IOMMU_HW_INFO_FLAG_INPUT_TYPE, the
+ * u32 that returns out_data_type carries the requested type in (a union
+ * in the uAPI: in_data_type).
+ */
+static int hw_info(int iommufd, __u32 dev_id, __u32 flags, __u32 in_type,
+		   void *data, __u32 *data_len, __u32 *type, __u64 *caps)
 {
 	struct iommu_hw_info cmd = {
 		.size = sizeof(cmd),
+		.flags = flags,
 		.dev_id = dev_id,
 		.data_len = data_len ? *data_len : 0,
 		.data_uptr = (uintptr_t)data,
+		.out_data_type = in_type,
 	};
 	int ret = do_ioctl(iommufd, IOMMU_GET_HW_INFO, &cmd);
 
@@ -310,6 +318,18 @@ int vmm_hw_info(int iommufd, __u32 dev_id, void *data, __u32 *data_len,
 	if (caps)
 		*caps = cmd.out_capabilities;
 	return 0;
+}
+
+int vmm_hw_info(int iommufd, __u32 dev_id, void *data, __u32 *data_len,
+		__u32 *type, __u64 *caps)
+{
+	/*
+	 * flags 0: the driver's default type (struct iommu_hw_info_arm_smmuv3
+	 * on an SMMUv3). The kernel copies min(*data_len, its size) bytes,
+	 * zero-fills the rest of the buffer and returns its own size, so a
+	 * VMM built against a newer struct still works.
+	 */
+	return hw_info(iommufd, dev_id, 0, 0, data, data_len, type, caps);
 }
 
 #ifdef VMM_HAVE_VIOMMU
@@ -393,6 +413,172 @@ int vmm_viommu_invalidate(int iommufd, __u32 viommu_id, __u32 data_type,
 	errno = err;
 	return ret;
 }
+
+#ifdef VMM_HAVE_VDEVICE
+int vmm_vdevice_alloc(int iommufd, __u32 viommu_id, __u32 dev_id,
+		      __u64 virt_id, __u32 *vdevice_id)
+{
+	/*
+	 * The same record as vmm_viommu_set_dev_id(), owned by an object:
+	 * the ID lives until IOMMU_DESTROY of that object or the unbind of
+	 * the device, and a Tegra241 vIOMMU programs its SID pair here.
+	 */
+	struct iommu_vdevice_alloc cmd = {
+		.size = sizeof(cmd),
+		.viommu_id = viommu_id,
+		.dev_id = dev_id,
+		.virt_id = virt_id,
+	};
+	int ret = do_ioctl(iommufd, IOMMU_VDEVICE_ALLOC, &cmd);
+
+	if (!ret)
+		*vdevice_id = cmd.out_vdevice_id;
+	return ret;
+}
+
+int vmm_vdevice_destroy(int iommufd, __u32 vdevice_id)
+{
+	return vmm_destroy(iommufd, vdevice_id);
+}
+#endif
+
+#ifdef VMM_HAVE_VEVENTQ
+__u32 vmm_vevent_data_len(__u32 type)
+{
+	switch (type) {
+	case IOMMU_VEVENTQ_TYPE_ARM_SMMUV3:
+		return sizeof(struct iommu_vevent_arm_smmuv3);
+	case IOMMU_VEVENTQ_TYPE_TEGRA241_CMDQV:
+		return sizeof(struct iommu_vevent_tegra241_cmdqv);
+	default:
+		return 0;
+	}
+}
+
+int vmm_veventq_alloc(int iommufd, __u32 viommu_id, __u32 type, __u32 depth,
+		      struct vmm_veventq *q)
+{
+	struct iommu_veventq_alloc cmd = {
+		.size = sizeof(cmd),
+		.viommu_id = viommu_id,
+		.type = type,
+		.veventq_depth = depth,
+	};
+	int ret;
+
+	memset(q, 0, sizeof(*q));
+	q->fd = -1;
+	/* The kernel judges the type first: its errno is the one that counts. */
+	ret = do_ioctl(iommufd, IOMMU_VEVENTQ_ALLOC, &cmd);
+	if (ret)
+		return ret;
+	q->fd = cmd.out_veventq_fd;	/* O_CLOEXEC, read-only */
+	q->id = cmd.out_veventq_id;
+	q->type = type;
+	q->data_len = vmm_vevent_data_len(type);
+	if (!q->data_len) {
+		/* A type this code cannot parse: give the queue back. */
+		vmm_veventq_free(iommufd, q);
+		return fail(EOPNOTSUPP);
+	}
+	return 0;
+}
+
+/* Take the next record out of q->buf. */
+static int veventq_parse(struct vmm_veventq *q, struct vmm_vevent *ev)
+{
+	struct iommufd_vevent_header hdr;
+	size_t left = q->buf_len - q->buf_off, len;
+
+	if (left < sizeof(hdr))
+		return fail(EPROTO);
+	memcpy(&hdr, q->buf + q->buf_off, sizeof(hdr));
+	if (hdr.flags & ~(__u32)IOMMU_VEVENTQ_FLAG_LOST_EVENTS ||
+	    hdr.sequence > INT_MAX)
+		return fail(EPROTO);
+	/* A LOST_EVENTS record is a header alone. */
+	len = hdr.flags & IOMMU_VEVENTQ_FLAG_LOST_EVENTS ? 0 : q->data_len;
+	if (left - sizeof(hdr) < len)
+		return fail(EPROTO);
+
+	memset(ev, 0, sizeof(*ev));
+	ev->flags = hdr.flags;
+	ev->sequence = hdr.sequence;
+	ev->data_len = len;
+	memcpy(ev->data.raw, q->buf + q->buf_off + sizeof(hdr), len);
+	q->buf_off += sizeof(hdr) + len;
+
+	/*
+	 * Every record, LOST_EVENTS included, takes the next number (mod
+	 * 2^31): each one missing is an event dropped, and the LOST_EVENTS
+	 * record, renumbered by every drop, stands for the last one.
+	 */
+	ev->lost_before = (hdr.sequence - q->next_seq) & INT_MAX;
+	q->next_seq = (hdr.sequence + 1) & INT_MAX;
+	q->lost += ev->lost_before;
+	if (hdr.flags & IOMMU_VEVENTQ_FLAG_LOST_EVENTS)
+		q->lost++;
+	q->records++;
+	return 0;
+}
+
+int vmm_veventq_read(struct vmm_veventq *q, struct vmm_vevent *ev, int max,
+		     int timeout_ms)
+{
+	int n = 0, ret;
+
+	if (max <= 0 || q->fd < 0)
+		return fail(EINVAL);
+	while (n < max) {
+		if (q->buf_off == q->buf_len) {
+			struct pollfd pfd = { .fd = q->fd, .events = POLLIN };
+			ssize_t got;
+
+			/* Wait for the first record only, then take what is there. */
+			ret = poll(&pfd, 1, n ? 0 : timeout_ms);
+			if (ret < 0 && errno == EINTR)
+				continue;
+			if (ret < 0)
+				return neg_errno();
+			if (!ret)
+				break;
+			/*
+			 * Whole records only, as many as fit; 0 when the queue
+			 * is empty (or its first record does not fit).
+			 */
+			got = read(q->fd, q->buf, sizeof(q->buf));
+			if (got < 0)
+				return neg_errno();
+			if (!got)
+				break;
+			q->buf_len = got;
+			q->buf_off = 0;
+		}
+		ret = veventq_parse(q, &ev[n]);
+		if (ret)
+			return ret;
+		n++;
+	}
+	return n;
+}
+
+int vmm_veventq_free(int iommufd, struct vmm_veventq *q)
+{
+	/* The open file holds the queue: close it first. */
+	if (q->fd >= 0)
+		close(q->fd);
+	q->fd = -1;
+	q->buf_len = q->buf_off = 0;
+	return vmm_destroy(iommufd, q->id);
+}
+
+int vmm_hw_info_type(int iommufd, __u32 dev_id, __u32 in_type, void *data,
+		     __u32 *data_len, __u32 *out_type, __u64 *caps)
+{
+	return hw_info(iommufd, dev_id, IOMMU_HW_INFO_FLAG_INPUT_TYPE, in_type,
+		       data, data_len, out_type, caps);
+}
+#endif
 #endif
 
 #ifdef IOMMU_HW_QUEUE_ALLOC

@@ -33,6 +33,7 @@
 #define VMM_H
 
 #include <stdbool.h>
+#include <endian.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/iommufd.h>
@@ -158,7 +159,190 @@ int vmm_viommu_unset_dev_id(int iommufd, __u32 viommu_id, __u32 dev_id,
  */
 int vmm_viommu_invalidate(int iommufd, __u32 viommu_id, __u32 data_type,
 			  const void *entries, __u32 entry_len, __u32 *num);
+
+#ifdef IOMMU_VDEVICE_ALLOC
+/*
+ * Mainline's front door to virtual IDs (Linux >= 6.13, and this series):
+ * the ioctls an unmodified VMM such as QEMU 11.1 (arm-smmuv3,accel=on)
+ * calls. They share everything with vmm_viommu_set_dev_id(): one record of
+ * "device -> virtual ID" per vIOMMU, whichever call made it, with the same
+ * rules and errnos. A VMM picks one front door per device; both work.
+ *
+ * QEMU's order, which the kernel allows since a nested HWPT of an abort,
+ * bypass or V=0 vSTE needs no virtual ID:
+ *
+ *	vmm_viommu_alloc()				at machine creation
+ *	vmm_hwpt_alloc(vIOMMU, abort vSTE {0x1, 0})	two nested HWPTs the
+ *	vmm_hwpt_alloc(vIOMMU, bypass vSTE {0x9, 0})	guest's STE starts as
+ *	vmm_dev_attach(bypass or abort HWPT)		no virtual ID yet
+ *	vmm_veventq_alloc(ARM_SMMUV3)			when the guest enables
+ *							its event queue
+ *	  ...the guest writes an STE and issues CFGI_STE:
+ *	vmm_vdevice_alloc(vSID)				once per device
+ *	vmm_hwpt_alloc(vIOMMU, the guest's vSTE)	its stage 1
+ *	vmm_dev_attach(that HWPT)
+ *	  ...teardown, in this order:
+ *	vmm_dev_attach(bypass/abort HWPT or the nesting parent)
+ *	vmm_destroy(stage-1 HWPT), vmm_vdevice_destroy(), vmm_veventq_free(),
+ *	vmm_destroy(abort, bypass HWPTs), vmm_destroy(vIOMMU)
+ */
+#define VMM_HAVE_VDEVICE 1
+
+/*
+ * IOMMU_VDEVICE_ALLOC: give @dev_id the virtual ID @virt_id (the vSID on
+ * SMMUv3) on the vIOMMU, owned by a new object, *@vdevice_id. Errors as
+ * vmm_viommu_set_dev_id(): ENOENT unknown ids; EINVAL the device sits
+ * behind another physical IOMMU, or @virt_id does not fit the driver's ID
+ * space (20 bits on a Tegra241 CMDQV vIOMMU: SID_MATCH); EEXIST the ID is
+ * taken or the device already has one (from either call); ENOSPC the
+ * driver is out of resources (a Tegra241 VINTF's SID_MATCH/SID_REPLACE
+ * pairs, programmed here). On failure nothing is recorded.
+ */
+int vmm_vdevice_alloc(int iommufd, __u32 viommu_id, __u32 dev_id,
+		      __u64 virt_id, __u32 *vdevice_id);
+/*
+ * IOMMU_DESTROY of the vDEVICE: the virtual ID is gone (and its Tegra241
+ * SID pair). EBUSY while the device is attached to a nested HWPT of the
+ * vIOMMU that translates (a stage-1 vSTE): attach it elsewhere first.
+ * Unbinding the device (closing its cdev) destroys the vDEVICE itself;
+ * its id then answers ENOENT. While a vDEVICE exists its vIOMMU cannot be
+ * destroyed (EBUSY), and vmm_viommu_unset_dev_id() of its ID is EBUSY.
+ */
+int vmm_vdevice_destroy(int iommufd, __u32 vdevice_id);
 #endif
+
+#ifdef IOMMU_VEVENTQ_ALLOC
+/*
+ * vEVENTQ: the events of the physical IOMMU that belong to the guest, for
+ * the VMM to put in its virtual IOMMU's event queue (and the Tegra241
+ * CMDQV's queue errors, for the VMM to raise its virtual CMDQV's IRQ).
+ * One queue per type per vIOMMU, read through a file descriptor:
+ *
+ *	vmm_veventq_alloc()	the queue, its fd (poll() for POLLIN)
+ *	vmm_veventq_read()	wait up to a timeout, parse the records
+ *	vmm_veventq_free()	close the fd, then IOMMU_DESTROY
+ *
+ * Each record read() returns is a struct iommufd_vevent_header { flags,
+ * sequence } followed by the data of the queue's type, whole records
+ * only:
+ *
+ *	IOMMU_VEVENTQ_TYPE_ARM_SMMUV3	  struct iommu_vevent_arm_smmuv3: the
+ *		32-byte SMMUv3 event record as the SMMU wrote it, with the
+ *		virtual ID of the device (vmm_vdevice_alloc() or SET_DEV_ID)
+ *		in its StreamID field (evt[0] bits 63:32). Only stage-1
+ *		events (C_BAD_STE, F_STREAM_DISABLED, C_BAD_SUBSTREAMID,
+ *		C_BAD_CD, F_TRANSLATION, F_ADDR_SIZE, F_ACCESS,
+ *		F_PERMISSION) of a device with a virtual ID on this vIOMMU,
+ *		attached to a nested HWPT of it; stage-2 faults are the
+ *		VMM's own business and stay with the host.
+ *		An SMMU reports every faulting access: one faulting DMA of
+ *		a page can be hundreds of events (QEMU: one per 4 bytes),
+ *		so size the depth for bursts and expect LOST_EVENTS.
+ *	IOMMU_VEVENTQ_TYPE_TEGRA241_CMDQV struct iommu_vevent_tegra241_cmdqv:
+ *		the VINTF's LVCMDQ error map, bit n for the guest's queue n,
+ *		each time one of its queues stops on an error. The host
+ *		reads the map in its interrupt thread: an error the guest
+ *		acknowledged (GERRORN) before that is not reported, as the
+ *		map is clear by then. A guest driven by its (virtual) CMDQV
+ *		interrupt, which the VMM raises on the record, acks after
+ *		it; one that polls CONS and acks at once may leave none.
+ *
+ * The sequence number counts every record up from 0 and wraps from
+ * INT_MAX to 0. A full queue (more than its depth unread) drops new events
+ * and keeps one header-only record with IOMMU_VEVENTQ_FLAG_LOST_EVENTS at
+ * its tail, renumbered with each loss; so each sequence number missing
+ * before a record is one event lost, and the LOST_EVENTS record stands for
+ * one more. A VMM with an SMMUv3 queue of its own reports an overflow to
+ * its guest (GERROR.EVTQ_ABT_ERR, or the queue's OVFLG).
+ */
+#define VMM_HAVE_VEVENTQ 1
+
+/* The largest record data (ARM_SMMUV3's 32 bytes). */
+#define VMM_VEVENT_DATA_MAX	32u
+
+/* One record as vmm_veventq_read() parsed it. */
+struct vmm_vevent {
+	__u32 flags;		/* IOMMU_VEVENTQ_FLAG_LOST_EVENTS or 0 */
+	__u32 sequence;		/* the header's */
+	__u32 lost_before;	/* sequence numbers missing before this one */
+	__u32 data_len;		/* bytes in data: 0 for LOST_EVENTS */
+	union {
+		struct iommu_vevent_arm_smmuv3 smmuv3;
+		struct iommu_vevent_tegra241_cmdqv cmdqv;
+		__u8 raw[VMM_VEVENT_DATA_MAX];
+	} data;
+};
+
+/* A vEVENTQ and what its reader keeps. */
+struct vmm_veventq {
+	int fd;			/* read() and poll() it; -1 once closed */
+	__u32 id;		/* the object, for IOMMU_DESTROY */
+	__u32 type;		/* enum iommu_veventq_type */
+	__u32 data_len;		/* record data of that type, in bytes */
+	__u32 next_seq;		/* the sequence number expected next */
+	__u64 records;		/* records read, LOST_EVENTS ones included */
+	__u64 lost;		/* events lost: gaps, plus LOST_EVENTS records */
+	/* Records read() returned that the caller has not taken yet. */
+	__u8 buf[4096];
+	size_t buf_len, buf_off;
+};
+
+/* The data size of a record of vEVENTQ @type; 0 for an unknown type. */
+__u32 vmm_vevent_data_len(__u32 type);
+/*
+ * IOMMU_VEVENTQ_ALLOC: a queue of @type (enum iommu_veventq_type) for the
+ * vIOMMU, holding at most @depth unread events. EEXIST if the vIOMMU has
+ * one of @type; EOPNOTSUPP for IOMMU_VEVENTQ_TYPE_DEFAULT (or a type this
+ * library cannot parse); EINVAL for @depth 0; ENOENT unknown vIOMMU. The
+ * queue holds the vIOMMU (EBUSY on its IOMMU_DESTROY until freed).
+ */
+int vmm_veventq_alloc(int iommufd, __u32 viommu_id, __u32 type, __u32 depth,
+		      struct vmm_veventq *q);
+/*
+ * Read up to @max records into @ev, waiting up to @timeout_ms (0: do not
+ * wait, -1: forever) for the first. Returns how many (0 when none came in
+ * time) or a negative errno. Each record's lost_before is checked against
+ * the sequence expected (a new queue starts at 0); q->lost adds up the
+ * events lost. A partial record, or a flag this library does not know
+ * (which could change the record's length), is EPROTO.
+ */
+int vmm_veventq_read(struct vmm_veventq *q, struct vmm_vevent *ev, int max,
+		     int timeout_ms);
+/*
+ * Close the fd, then IOMMU_DESTROY the queue (which is EBUSY while its fd
+ * is open: the file holds the queue). Unread events are dropped.
+ */
+int vmm_veventq_free(int iommufd, struct vmm_veventq *q);
+
+/* The fields of an ARM_SMMUV3 record a VMM looks at. */
+static inline __u8 vmm_vevent_smmuv3_id(const struct vmm_vevent *ev)
+{
+	return (__u8)le64toh(ev->data.smmuv3.evt[0]);
+}
+
+/* The StreamID field: the device's virtual ID. */
+static inline __u32 vmm_vevent_smmuv3_sid(const struct vmm_vevent *ev)
+{
+	return (__u32)(le64toh(ev->data.smmuv3.evt[0]) >> 32);
+}
+
+/*
+ * IOMMU_GET_HW_INFO with IOMMU_HW_INFO_FLAG_INPUT_TYPE: the data of type
+ * @in_type (enum iommu_hw_info_type), for IOMMUs that report more than one:
+ * IOMMU_HW_INFO_TYPE_ARM_SMMUV3 (struct iommu_hw_info_arm_smmuv3, what
+ * vmm_hw_info() returns by default), IOMMU_HW_INFO_TYPE_TEGRA241_CMDQV
+ * (struct iommu_hw_info_tegra241_cmdqv: the CMDQV version, log2 of the
+ * VCMDQs and of the SID_MATCH/SID_REPLACE pairs of one VINTF, i.e. of one
+ * vIOMMU of type TEGRA241_CMDQV) where the SMMU has a CMDQV, or
+ * IOMMU_HW_INFO_TYPE_DEFAULT for the driver's default. A type the IOMMU
+ * does not have is EOPNOTSUPP, which is how a VMM learns there is no CMDQV
+ * (QEMU 11.1 then refuses cmdqv=on). @data, @data_len, @out_type, @caps
+ * as vmm_hw_info(). A kernel older than the flag answers EOPNOTSUPP too.
+ */
+int vmm_hw_info_type(int iommufd, __u32 dev_id, __u32 in_type, void *data,
+		     __u32 *data_len, __u32 *out_type, __u64 *caps);
+#endif
+#endif /* IOMMU_VIOMMU_SET_DEV_ID */
 
 #ifdef IOMMU_HW_QUEUE_ALLOC
 /*

@@ -128,8 +128,8 @@ nodev:
 	return -ENODEV;
 }
 
-int edu_dma_start(struct edu *edu, __u64 iova, __u32 off, __u32 len,
-		  bool to_ram)
+static int dma_start(struct edu *edu, __u64 iova, __u32 off, __u32 len,
+		     bool to_ram, __u32 irq)
 {
 	__u64 dev = EDU_BUF_ADDR + off;
 
@@ -148,8 +148,31 @@ int edu_dma_start(struct edu *edu, __u64 iova, __u32 off, __u32 len,
 	edu_write64(edu, EDU_REG_DMA_CNT, len);
 	wmb_before_mmio();
 	edu_write64(edu, EDU_REG_DMA_CMD,
-		    EDU_DMA_START | (to_ram ? EDU_DMA_TO_RAM : 0));
+		    EDU_DMA_START | (to_ram ? EDU_DMA_TO_RAM : 0) | irq);
 	return 0;
+}
+
+int edu_dma_start(struct edu *edu, __u64 iova, __u32 off, __u32 len,
+		  bool to_ram)
+{
+	return dma_start(edu, iova, off, len, to_ram, 0);
+}
+
+int edu_dma_start_irq(struct edu *edu, __u64 iova, __u32 off, __u32 len,
+		      bool to_ram)
+{
+	return dma_start(edu, iova, off, len, to_ram, EDU_DMA_IRQ);
+}
+
+void edu_irq_raise(struct edu *edu, __u32 bits)
+{
+	wmb_before_mmio();
+	edu_write32(edu, EDU_REG_IRQ_RAISE, bits);
+}
+
+void edu_irq_ack(struct edu *edu, __u32 bits)
+{
+	edu_write32(edu, EDU_REG_IRQ_ACK, bits);
 }
 
 static long long now_ms(void)

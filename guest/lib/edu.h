@@ -9,11 +9,16 @@
  *
  *	0x00 ID		0xRRrr00ed: major RR, minor rr
  *	0x04 LIVENESS	reads back the bitwise NOT of what was written
+ *	0x24 IRQ_STATUS	the interrupt's pending bits
+ *	0x60 IRQ_RAISE	ORs the value written into IRQ_STATUS and raises
+ *			the interrupt (with MSI on: sends one MSI)
+ *	0x64 IRQ_ACK	clears the bits written from IRQ_STATUS
  *	0x80 DMA_SRC	64-bit bus address (write it as one 8-byte access)
  *	0x88 DMA_DST	64-bit
  *	0x90 DMA_CNT	bytes
  *	0x98 DMA_CMD	bit 0 start (reads 1 until done), bit 1 direction
- *			(0 RAM to device, 1 device to RAM), bit 2 irq
+ *			(0 RAM to device, 1 device to RAM), bit 2 raise the
+ *			interrupt (status EDU_IRQ_DMA) when the transfer is done
  *
  * The transfer runs about 100 ms (QEMU virtual clock) after the start.
  * While it is pending the device ignores writes to all four DMA registers.
@@ -41,6 +46,12 @@
 #define EDU_REG_DMA_CMD	0x98
 #define EDU_DMA_START	(1u << 0)
 #define EDU_DMA_TO_RAM	(1u << 1)
+#define EDU_DMA_IRQ	(1u << 2)
+
+#define EDU_REG_IRQ_STATUS	0x24
+#define EDU_REG_IRQ_RAISE	0x60
+#define EDU_REG_IRQ_ACK		0x64
+#define EDU_IRQ_DMA		0x100u	/* a transfer with EDU_DMA_IRQ is done */
 
 #define EDU_BUF_ADDR	0x40000ull
 #define EDU_BUF_SIZE	4096u
@@ -88,6 +99,9 @@ int edu_check_id(struct edu *edu, __u32 *id);
  */
 int edu_dma_start(struct edu *edu, __u64 iova, __u32 off, __u32 len,
 		  bool to_ram);
+/* edu_dma_start() of a transfer that raises the interrupt when done. */
+int edu_dma_start_irq(struct edu *edu, __u64 iova, __u32 off, __u32 len,
+		      bool to_ram);
 /*
  * Poll until the running transfer is done: 0, or -ETIMEDOUT after
  * @timeout_ms milliseconds. When this returns 0 after a device-to-RAM
@@ -97,6 +111,13 @@ int edu_dma_wait(struct edu *edu, int timeout_ms);
 /* edu_dma_start() + edu_dma_wait(). */
 int edu_dma(struct edu *edu, __u64 iova, __u32 off, __u32 len, bool to_ram,
 	    int timeout_ms);
+
+/*
+ * Raise the interrupt with status bits @bits (IRQ_RAISE); clear them
+ * (IRQ_ACK). Each raise sends one MSI while MSI is enabled.
+ */
+void edu_irq_raise(struct edu *edu, __u32 bits);
+void edu_irq_ack(struct edu *edu, __u32 bits);
 
 static inline int edu_to_dev(struct edu *edu, __u64 iova, __u32 off,
 			     __u32 len)

@@ -672,6 +672,33 @@ int vmm_dev_detach(struct vmm_dev *dev)
 	return ret;
 }
 
+int vmm_dev_irq_eventfd(struct vmm_dev *dev, __u32 index, int efd)
+{
+	char buf[sizeof(struct vfio_irq_set) + sizeof(__s32)];
+	struct vfio_irq_set *set = (struct vfio_irq_set *)buf;
+	__s32 fd = efd;
+
+	memset(buf, 0, sizeof(buf));
+	set->argsz = sizeof(buf);
+	set->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
+	set->index = index;
+	set->start = 0;
+	set->count = 1;
+	memcpy(set->data, &fd, sizeof(fd));
+	return do_ioctl(dev->fd, VFIO_DEVICE_SET_IRQS, set);
+}
+
+int vmm_dev_irq_off(struct vmm_dev *dev, __u32 index)
+{
+	struct vfio_irq_set set = {
+		.argsz = sizeof(set),
+		.flags = VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
+		.index = index,
+	};
+
+	return do_ioctl(dev->fd, VFIO_DEVICE_SET_IRQS, &set);
+}
+
 int vmm_dev_region_info(struct vmm_dev *dev, __u32 index,
 			struct vfio_region_info *info)
 {

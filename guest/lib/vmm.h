@@ -385,6 +385,15 @@ int vmm_dev_cfg_read16(struct vmm_dev *dev, __u32 off, __u16 *val);
 int vmm_dev_cfg_write16(struct vmm_dev *dev, __u32 off, __u16 val);
 /* Set and clear bits of the PCI command register (PCI_COMMAND_*). */
 int vmm_dev_set_command(struct vmm_dev *dev, __u16 set, __u16 clear);
+/*
+ * Interrupts (VFIO_DEVICE_SET_IRQS): vmm_dev_irq_eventfd() routes vector 0
+ * of IRQ index @index (VFIO_PCI_MSI_IRQ_INDEX, ...) to the eventfd @efd,
+ * which the kernel signals each time the device raises it (a VMM hands
+ * that eventfd to KVM as an irqfd); for MSI this enables MSI on the
+ * device. vmm_dev_irq_off() tears the whole index down again.
+ */
+int vmm_dev_irq_eventfd(struct vmm_dev *dev, __u32 index, int efd);
+int vmm_dev_irq_off(struct vmm_dev *dev, __u32 index);
 /* Close the cdev: unbinds, detaches; cannot fail. */
 void vmm_dev_close(struct vmm_dev *dev);
 

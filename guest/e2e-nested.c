@@ -2299,6 +2299,7 @@ TEST(veventq_rules)
 	close(fd);
 	ASSERT_EQ(0, read(q.fd, buf, sizeof(buf)));
 	close(q.fd);
+}
 
 /*
  * Two devices behind SMMU 0 in one VM, each on its own nested HWPT of the

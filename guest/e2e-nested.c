@@ -37,7 +37,9 @@
  * each. The guest's own faults (a bad CD, an unmapped or read-only VA) come
  * back to the VMM through the vIOMMU's vEVENTQ with the vSID in the event
  * record, as they would reach the guest's vSMMU event queue; a Tegra241
- * VCMDQ's errors through a vEVENTQ of their own.
+ * VCMDQ's errors through a vEVENTQ of their own. The `*_memfd` variants
+ * keep guest RAM in a memfd mapped with IOMMU_IOAS_MAP_FILE, as QEMU does
+ * with a memfd memory backend.
  *
  * The MSI tests route the edu's MSI to an eventfd (VFIO_DEVICE_SET_IRQS)
  * and make the device raise it: it must arrive while the guest keeps the
@@ -482,6 +484,7 @@ FIXTURE(nested) {
 FIXTURE_VARIANT(nested) {
 	int smmu;
 	bool vdevice;
+	bool memfd;	/* guest RAM in a memfd, IOMMU_IOAS_MAP_FILE */
 };
 
 FIXTURE_VARIANT_ADD(nested, smmu0) {
@@ -502,6 +505,19 @@ FIXTURE_VARIANT_ADD(nested, smmu1_vdevice) {
 	.vdevice = true,
 };
 
+/* What QEMU 11.1 does with a memfd memory backend: both front door calls */
+FIXTURE_VARIANT_ADD(nested, smmu0_memfd) {
+	.smmu = 0,
+	.vdevice = true,
+	.memfd = true,
+};
+
+FIXTURE_VARIANT_ADD(nested, smmu1_memfd) {
+	.smmu = 1,
+	.vdevice = true,
+	.memfd = true,
+};
+
 /* The vSID of the edu behind SMMU @smmu, by front door. */
 static __u32 vsid_of(int smmu, bool vdevice)
 {
@@ -518,12 +534,31 @@ FIXTURE_SETUP(nested)
 	ASSERT_LE(0, self->iommufd);
 	/* The VM's RAM, at its IPA in the IOAS. */
 	ASSERT_EQ(0, vmm_ioas_alloc(self->iommufd, &self->ioas_id));
-	self->ram_hva = pattern_alloc(GUEST_RAM_SIZE);
 	self->snap = pattern_alloc(GUEST_RAM_SIZE);
-	ASSERT_NE(NULL, self->ram_hva);
 	ASSERT_NE(NULL, self->snap);
-	ASSERT_EQ(0, vmm_ioas_map(self->iommufd, self->ioas_id, self->ram_hva,
-				  GUEST_RAM_SIZE, GUEST_RAM_IPA, RW));
+	if (variant->memfd) {
+		/*
+		 * The VMM's view of guest RAM is a shared mapping of the
+		 * memfd; the IOAS takes the file's pages, not this VA.
+		 */
+		int mfd = memfd_create("guest-ram", MFD_CLOEXEC);
+
+		ASSERT_LE(0, mfd);
+		ASSERT_EQ(0, ftruncate(mfd, GUEST_RAM_SIZE));
+		self->ram_hva = mmap(NULL, GUEST_RAM_SIZE,
+				     PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+		ASSERT_NE(MAP_FAILED, self->ram_hva);
+		ASSERT_EQ(0, vmm_ioas_map_file(self->iommufd, self->ioas_id,
+					       mfd, 0, GUEST_RAM_SIZE,
+					       GUEST_RAM_IPA, RW));
+		ASSERT_EQ(0, close(mfd));
+	} else {
+		self->ram_hva = pattern_alloc(GUEST_RAM_SIZE);
+		ASSERT_NE(NULL, self->ram_hva);
+		ASSERT_EQ(0, vmm_ioas_map(self->iommufd, self->ioas_id,
+					  self->ram_hva, GUEST_RAM_SIZE,
+					  GUEST_RAM_IPA, RW));
+	}
 	smmu_ram_init(&self->ram, self->ram_hva, GUEST_RAM_IPA,
 		      GUEST_RAM_SIZE);
 

@@ -233,6 +233,26 @@ int vmm_ioas_map(int iommufd, __u32 ioas_id, void *va, __u64 len, __u64 iova,
 	return do_ioctl(iommufd, IOMMU_IOAS_MAP, &cmd);
 }
 
+int vmm_ioas_map_file(int iommufd, __u32 ioas_id, int fd, __u64 start,
+		      __u64 len, __u64 iova, __u32 prot)
+{
+	/*
+	 * The pages are the file's, whatever the VMM maps where: the device
+	 * sees what the guest writes through any mapping of the file.
+	 */
+	struct iommu_ioas_map_file cmd = {
+		.size = sizeof(cmd),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | prot,
+		.ioas_id = ioas_id,
+		.fd = fd,
+		.start = start,
+		.length = len,
+		.iova = iova,
+	};
+
+	return do_ioctl(iommufd, IOMMU_IOAS_MAP_FILE, &cmd);
+}
+
 int vmm_ioas_unmap(int iommufd, __u32 ioas_id, __u64 iova, __u64 len,
 		   __u64 *unmapped)
 {

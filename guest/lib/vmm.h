@@ -10,6 +10,8 @@
  *	vmm_dev_bind()			VFIO_DEVICE_BIND_IOMMUFD: a dev_id
  *	vmm_ioas_alloc()		an IO address space: the guest's IPA
  *	vmm_ioas_map()			guest RAM at its IPA (fixed IOVA)
+ *	vmm_ioas_map_file()		the same for RAM in a memfd (QEMU's
+ *					memfd and file memory backends)
  *	vmm_dev_attach()		the device now translates through it
  *	vmm_dev_map_region()		BAR0 in the VMM's address space
  *	vmm_dev_set_command()		bus master on: the device may DMA
@@ -93,6 +95,13 @@ int vmm_destroy(int iommufd, __u32 id);
  */
 int vmm_ioas_map(int iommufd, __u32 ioas_id, void *va, __u64 len, __u64 iova,
 		 __u32 prot);
+/*
+ * Map @len bytes of the memfd or hugetlbfs file @fd, from byte @start, to
+ * exactly @iova, as vmm_ioas_map() does for user memory
+ * (IOMMU_IOAS_MAP_FILE). The mapping holds the file: the VMM may close @fd.
+ */
+int vmm_ioas_map_file(int iommufd, __u32 ioas_id, int fd, __u64 start,
+		      __u64 len, __u64 iova, __u32 prot);
 /* Unmap [@iova, @iova + @len); *@unmapped (may be NULL) gets the bytes. */
 int vmm_ioas_unmap(int iommufd, __u32 ioas_id, __u64 iova, __u64 len,
 		   __u64 *unmapped);

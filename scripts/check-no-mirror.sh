@@ -52,13 +52,18 @@ plant() { # LINE: scan a copy with LINE added to deps/apt.sources
 	git -C "$repo" add deps/apt.sources
 	scan "$repo"
 }
+# The planted lines and fake apt configurations below name made-up hosts,
+# but are built at run time: no tracked line of this file is an apt source
+# line or an archive URL itself.
+S=http A=debian
+u() { echo "$S://$1/$A${2:-}"; }	# HOST [SUFFIX]: a made-up archive URL
 echo "1..12"
 t tree-is-clean scan "$TOP"
-t planted-uris-line not plant 'URIs: http://mirror.example.net/debian'
-t planted-deb-line not plant 'deb http://ftp.example.org/debian bookworm main'
-t planted-deb-line-options not plant 'deb [arch=arm64 signed-by=/k.gpg] https://m.example/x trixie main'
-t planted-deb-src-line not plant 'deb-src http://mirror.example.net/debian sid main'
-t planted-url-in-script not plant 'wget https://mirror.example.net/debian/pool/main/q/qemu/x.deb'
+t planted-uris-line not plant "URIs: $(u mirror.example.net)"
+t planted-deb-line not plant "deb $(u ftp.example.org) bookworm main"
+t planted-deb-line-options not plant "deb [arch=arm64 signed-by=/k.gpg] $S://m.example/x trixie main"
+t planted-deb-src-line not plant "deb-src $(u mirror.example.net) sid main"
+t planted-url-in-script not plant "wget $(u mirror.example.net /pool/main/q/qemu/x.deb)"
 t placeholder-allowed plant 'URIs: @DEBIAN_MIRROR@'
 
 # debian_mirror(): the machine's configuration, in both formats.
@@ -67,25 +72,25 @@ mkdir -p "$etc/sources.list.d"
 mirror() { VIOMMU_APT_ETC=$etc VIOMMU_DEBIAN_SUITE=bookworm bash -c \
 	". '$TOP/scripts/common.sh'; debian_mirror"; }
 expect() { [ "$(mirror 2>&1)" = "$1" ]; }
-cat > "$etc/sources.list.d/debian.sources" <<'S'
-Types: deb
-URIs: http://local.example/debian-security
-Suites: bookworm-security
-Components: main
-
-Types: deb deb-src
-URIs: http://proxy.example:3142/debian/ http://other.example/debian
-Suites: bookworm bookworm-updates
-Components: main
-S
-t deb822-stanza-of-the-release expect http://proxy.example:3142/debian
-printf 'Types: deb\nURIs: @DEBIAN_MIRROR@\nSuites: bookworm\n' > "$etc/sources.list.d/viommu.sources"
-t own-sources-file-ignored expect http://proxy.example:3142/debian
+stanza() { printf 'Types: %s\nURIs: %s\nSuites: %s\nComponents: main\n' "$@"; }
+{
+	stanza deb "$(u local.example -security)" bookworm-security
+	echo
+	stanza "deb deb-src" "$(u proxy.example:3142 /) $(u other.example)" \
+		"bookworm bookworm-updates"
+} > "$etc/sources.list.d/debian.sources"
+t deb822-stanza-of-the-release expect "$(u proxy.example:3142)"
+stanza deb @DEBIAN_MIRROR@ bookworm > "$etc/sources.list.d/viommu.sources"
+t own-sources-file-ignored expect "$(u proxy.example:3142)"
 rm "$etc/sources.list.d/debian.sources"
-printf '# deb http://commented.example/debian bookworm main\ndeb [signed-by=/k.gpg] http://oneline.example/debian bookworm main contrib\n' > "$etc/sources.list"
-t one-line-sources-list expect http://oneline.example/debian
-printf 'Types: deb\nURIs: http://disabled.example/debian\nSuites: bookworm\nEnabled: no\n' > "$etc/sources.list.d/off.sources"
-t disabled-stanza-ignored expect http://oneline.example/debian
+{
+	echo "# deb $(u commented.example) bookworm main"
+	echo "deb [signed-by=/k.gpg] $(u oneline.example) bookworm main contrib"
+} > "$etc/sources.list"
+t one-line-sources-list expect "$(u oneline.example)"
+{ stanza deb "$(u disabled.example)" bookworm; echo "Enabled: no"; } \
+	> "$etc/sources.list.d/off.sources"
+t disabled-stanza-ignored expect "$(u oneline.example)"
 rm "$etc/sources.list"
 t no-entry-is-an-error not mirror
 exit $failed

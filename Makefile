@@ -42,17 +42,19 @@ kernel: $(DEPS)
 ## check         run every test in VMs; ends with "N passed, N failed"
 check: kernel qemu
 	$(S)/check.sh tests/harness.plan tests/check.plan tests/e2e.plan tests/nested.plan \
-		tests/cmdqv-host.plan tests/fuzz.plan
+		tests/cmdqv-host.plan tests/fuzz.plan tests/realvmm.plan
 
 ## check-debug   the same tests on a KASAN/lockdep/kmemleak/UBSAN kernel
-check-debug: $(DEPS) qemu
+check-debug: kernel qemu
 	$(S)/kernel-build.sh debug
 	$(S)/check.sh -k debug tests/check.plan tests/e2e.plan tests/nested.plan \
-		tests/cmdqv-host.plan tests/fuzz.plan tests/race.plan
+		tests/cmdqv-host.plan tests/fuzz.plan tests/race.plan tests/realvmm.plan
 
-## run           the vIOMMU demo: a reference VMM on the dual-SMMU VM, step by step
+## run           the vIOMMU demo: a reference VMM on the dual-SMMU VM, step by step,
+##               then the real stack: Debian's QEMU 11.1 in the VM and its guest
 run: kernel qemu
 	$(S)/boot.sh tests/demo.plan
+	$(S)/boot.sh tests/realvmm-demo.plan
 
 ## bench         invalidation benchmarks in a VM: docs/bench.{md,json}, docs/bench-*.png
 bench: kernel qemu

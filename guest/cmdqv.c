@@ -7,6 +7,14 @@
  *                   probed N CMDQVs (each requests its "tegra241-cmdqv" IRQ
  *                   only once its probe went through, and the SMMU driver
  *                   falls back to its own CMDQ when it fails)
+ *   cmdqv guest     in a guest of QEMU 11.1's arm-smmuv3,accel=on (the
+ *                   inner guest of tests/realvmm.plan): with cmdqv=on on
+ *                   the kernel command line (viommu.cmdqv=on), one CMDQV
+ *                   per vSMMU in the DSDT, enumerated, Linux's VINTF0 on
+ *                   each enabled in guest mode (HYP_OWN reads back 0) with
+ *                   its VCMDQs enabled and consumed (CONS moved: the
+ *                   guest's invalidations went through them); with
+ *                   cmdqv=off, no CMDQV at all
  *   cmdqv vintf     on each CMDQV, drive VINTF1 (which Linux 6.12 leaves
  *                   disabled: it only uses VINTF0) the way a VMM's kernel
  *                   driver does for a VM: HYP_OWN=0, a VMID, a SID_MATCH/
@@ -422,6 +430,104 @@ static void vintf_test(struct cmdqv *c, int ci, uint64_t *q, uint64_t phys)
 			 "cmdqv%d: VINTF1 and its queue disabled again\n", ci);
 }
 
+/* The value of viommu.cmdqv= on the kernel command line, or "" */
+static void cmdline_cmdqv(char *val)
+{
+	char line[1024], *p;
+	FILE *f = fopen("/proc/cmdline", "r");
+
+	val[0] = 0;
+	if (!f)
+		return;
+	if (fgets(line, sizeof(line), f)) {
+		p = strstr(line, "viommu.cmdqv=");
+		if (p)
+			sscanf(p + 13, "%15[a-z]", val);
+	}
+	fclose(f);
+}
+
+static int guest(void)
+{
+	unsigned long irqs;
+	char mode[16];
+	int smmus, want, fd, i;
+
+	ksft_print_header();
+	cmdline_cmdqv(mode);
+	smmus = count_glob("/sys/bus/platform/drivers/arm-smmu-v3/arm-smmu-v3.*");
+	want = strcmp(mode, "on") ? 0 : 2;
+	ksft_print_msg("cmdqv=%s on the command line, %d vSMMUs bound\n",
+		       mode[0] ? mode : "?", smmus);
+	ksft_set_plan(3 + 3 * want);
+	ksft_test_result(smmus == 2,
+			 "the guest's arm-smmu-v3 driver bound 2 vSMMUs (one per physical SMMU)\n");
+	ksft_test_result(parse_dsdt() == 0 && ncmdqv == want,
+			 "DSDT: %d NVDA200C devices (want %d: cmdqv=%s)\n",
+			 ncmdqv, want, mode);
+	ksft_test_result(count_glob("/sys/bus/acpi/devices/NVDA200C:*") == want,
+			 "ACPI enumerated %d NVDA200C devices\n", want);
+	ksft_print_msg("%d tegra241-cmdqv IRQs requested\n", cmdqv_irqs(&irqs));
+	if (!want)
+		goto out;
+	if (ncmdqv != want) {
+		for (i = 0; i < 3 * want; i++)
+			ksft_test_result_fail("CMDQV %d: not in the DSDT\n", i / 3);
+		goto out;
+	}
+	fd = open("/dev/mem", O_RDWR | O_SYNC);
+	if (fd < 0)
+		ksft_exit_fail_msg("/dev/mem: %s\n", strerror(errno));
+	for (i = 0; i < ncmdqv; i++) {
+		struct cmdqv *c = &cmdqvs[i];
+		unsigned int lq, nlq, en = 0;
+		uint32_t cfg, param, cons = 0;
+		int lg;
+
+		ksft_print_msg("CMDQV %d: 0x%llx, size 0x%llx\n", i,
+			       (unsigned long long)c->base,
+			       (unsigned long long)c->size);
+		c->regs = mmap(NULL, LVCMDQ_PAGE1(0, 0), PROT_READ | PROT_WRITE,
+			       MAP_SHARED, fd, c->base);
+		if (c->regs == MAP_FAILED)
+			ksft_exit_fail_msg("mmap CMDQV %d: %s\n", i, strerror(errno));
+		/*
+		 * LVCMDQs per VINTF from PARAM: NUM_VCMDQ_LOG2 [7:4] less
+		 * NUM_VINTF_LOG2 [11:8] (QEMU 11.1 leaves VINTF STATUS's
+		 * VI_NUM_LVCMDQ at 0)
+		 */
+		param = rd32(c, CMDQV_PARAM);
+		lg = ((param >> 4) & 0xf) - ((param >> 8) & 0xf);
+		nlq = lg >= 0 && lg < 7 ? 1u << lg : 0;
+		cfg = rd32(c, VINTF(0) + VINTF_CONFIG);
+		ksft_print_msg("CMDQV %d: PARAM 0x%x: %u LVCMDQs per VINTF\n",
+			       i, param, nlq);
+		ksft_test_result((cfg & VINTF_EN) && !(cfg & VINTF_HYP_OWN),
+				 "CMDQV %d: VINTF0 enabled in guest mode (CONFIG 0x%x: HYP_OWN 0)\n",
+				 i, cfg);
+		for (lq = 0; lq < nlq && lq < 64; lq++) {
+			uint32_t qst = rd32(c, LVCMDQ_PAGE0(0, lq) + VCMDQ_STATUS);
+			uint32_t qcons = rd32(c, LVCMDQ_PAGE0(0, lq) + VCMDQ_CONS);
+
+			ksft_print_msg("CMDQV %d: VINTF0 LVCMDQ%u STATUS 0x%x CONS 0x%x PROD 0x%x\n",
+				       i, lq, qst, qcons,
+				       rd32(c, LVCMDQ_PAGE0(0, lq) + VCMDQ_PROD));
+			en += qst & 1;
+			cons |= qcons & 0xfffff;
+		}
+		ksft_test_result(nlq > 0 && en == nlq,
+				 "CMDQV %d: its %u VCMDQs enabled\n", i, nlq);
+		ksft_test_result(cons != 0,
+				 "CMDQV %d: its VCMDQs consumed the guest's commands (CONS moved)\n",
+				 i);
+		munmap((void *)c->regs, LVCMDQ_PAGE1(0, 0));
+	}
+	close(fd);
+out:
+	ksft_finished();
+	return 0;
+}
+
 static int vintf(void)
 {
 	uint64_t phys;
@@ -459,6 +565,8 @@ int main(int argc, char **argv)
 		return probe(atoi(argv[2]));
 	if (argc == 2 && !strcmp(argv[1], "vintf"))
 		return vintf();
-	fprintf(stderr, "usage: cmdqv probe N | cmdqv vintf\n");
+	if (argc == 2 && !strcmp(argv[1], "guest"))
+		return guest();
+	fprintf(stderr, "usage: cmdqv probe N | cmdqv vintf | cmdqv guest\n");
 	return 2;
 }

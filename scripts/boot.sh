@@ -25,9 +25,33 @@ kernel=$kobj/arch/arm64/boot/Image
 
 initrd=$BUILD/initramfs/$name.cpio.gz
 "$TOP/scripts/initramfs.sh" "$plan" "$initrd" "$kobj"
+# "inner PLAN": this VM is a KVM host that runs Debian's QEMU 11.1 on an
+# inner guest. Prepended to its initramfs, uncompressed: QEMU 11.1 with its
+# libraries and UEFI firmware (scripts/qemu111.sh, cached by its pin), and
+# /inner/Image with /inner/initrd, the initramfs of PLAN. The inner guest
+# always runs the default kernel (a debug kernel there would only slow the
+# nested guest down: what the debug variant checks runs in this VM).
+inner=$(awk '$1 == "inner" { print $2 }' "$plan")
+if [ -n "$inner" ]; then
+	[ -f "$KOBJ/arch/arm64/boot/Image" ] || die "no default kernel for the inner guest (make kernel)"
+	q111=$("$TOP/scripts/qemu111.sh" | tail -n 1)
+	[ -f "$q111/qemu111.cpio" ] || die "scripts/qemu111.sh gave no cpio"
+	inner_initrd=$BUILD/initramfs/$(basename "$inner" .plan).cpio.gz
+	"$TOP/scripts/initramfs.sh" "$TOP/$inner" "$inner_initrd" "$KOBJ"
+	stage=$(mktemp -d)
+	mkdir "$stage/inner"
+	cp "$KOBJ/arch/arm64/boot/Image" "$stage/inner/Image"
+	cp "$inner_initrd" "$stage/inner/initrd"
+	(cd "$stage" && find . | LC_ALL=C sort |
+		cpio -o -H newc -R 0:0 --reproducible --quiet) > "$stage.cpio"
+	cat "$q111/qemu111.cpio" "$stage.cpio" "$initrd" > "$BUILD/initramfs/$name.full.cpio"
+	rm -rf "$stage" "$stage.cpio"
+	initrd=$BUILD/initramfs/$name.full.cpio
+fi
+mem=$(awk '$1 == "memory" { print $2 }' "$plan")
 topo=$(awk '$1 == "topology" { print $2 }' "$plan")
 tmo=$(awk '$1 == "timeout" { print $2 }' "$plan")
 app=$(awk '$1 == "append" { $1 = ""; print }' "$plan")
 [ -n "$topo" ] || die "$plan names no topology"
-exec "$TOP/scripts/vm.sh" "${quiet[@]}" ${log:+-l "$log"} -t "${tmo:-600}" \
+exec "$TOP/scripts/vm.sh" "${quiet[@]}" ${log:+-l "$log"} -t "${tmo:-600}" ${mem:+-m "$mem"} \
 	-a "$app" "$@" "$topo" "$kernel" "$initrd"

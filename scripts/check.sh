@@ -17,7 +17,7 @@ for plan in "$@"; do
 	[ "$variant" = default ] || name=$name-$variant
 	log=$BUILD/logs/$name.log
 	# The debug variant of a plan ends with a kmemleak scan.
-	if [ "$variant" = debug ] && grep -q '^topology \(single\|dual\)' "$plan"; then
+	if [ "$variant" = debug ] && grep -q '^topology \(single\|dual\|realvmm\)' "$plan"; then
 		mkdir -p "$BUILD/plans"
 		{ cat "$plan"; echo "run kmemleak /bin/kmemleak"; } > "$BUILD/plans/$name.plan"
 		plan=$BUILD/plans/$name.plan

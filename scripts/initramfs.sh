@@ -21,7 +21,8 @@ cflags=(-static -O2 -Wall -Wextra -Werror -D_GNU_SOURCE
 libsrc=("$TOP"/guest/lib/*.c)
 for src in "$TOP"/guest/*.c; do
 	prog=$gbin/$(basename "$src" .c)
-	newest=$(ls -t "$src" "$TOP"/guest/lib/* "$kobj/usr/include/linux/iommufd.h" \
+	newest=$(ls -t "$src" "$TOP"/guest/lib/* "$TOP"/guest/edu-dma/*.h \
+		"$kobj/usr/include/linux/iommufd.h" \
 		"$LINUX/drivers/iommu/iommufd/iommufd_test.h" 2>/dev/null | head -n 1)
 	[ "$prog" -nt "$newest" ] && continue
 	ccache "${CROSS}gcc" "${cflags[@]}" -o "$prog" "$src" "${libsrc[@]}" -lpthread -lm ||
@@ -38,6 +39,10 @@ done
 for p in "$kobj"/selftests/iommu/*; do
 	[ -x "$p" ] && cp "$p" "$stage/bin/"
 done
+# The edu DMA-API test driver (scripts/edu-dma-build.sh), if built; under
+# /usr/lib, since QEMU 11.1's tree (scripts/qemu111.sh) makes /lib a link.
+[ ! -f "$kobj/edu-dma/edu_dma.ko" ] ||
+	install -D -m 644 "$kobj/edu-dma/edu_dma.ko" "$stage/usr/lib/modules/edu_dma.ko"
 grep -v '^[[:space:]]*#' "$plan" > "$stage/plan"
 # Every program the plan runs must be in the image.
 awk '$1 == "run" || $1 == "do" { print $3 }' "$stage/plan" | while read -r p; do

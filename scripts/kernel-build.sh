@@ -49,7 +49,7 @@ fi
 
 # --- kernel and headers --------------------------------------------------
 info "building Image ($VARIANT) in ${KOBJ#"$TOP"/}"
-kmake HOSTCC="ccache gcc" Image headers
+kmake HOSTCC="ccache gcc" Image modules headers
 
 # --- kselftests: static, since the initramfs has no libc ----------------
 info "building tools/testing/selftests/iommu"
@@ -57,4 +57,6 @@ mkdir -p "$KOBJ/selftests/iommu"
 make -s -C "$LINUX/tools/testing/selftests/iommu" ARCH=arm64 \
 	CROSS_COMPILE=$CROSS CC="ccache ${CROSS}gcc" OUTPUT="$KOBJ/selftests/iommu" \
 	KHDR_INCLUDES="-isystem $KOBJ/usr/include" LDFLAGS=-static -j"$(nproc)"
+# --- the inner guest's edu test driver (tests/inner.plan) ------------------
+"$TOP/scripts/edu-dma-build.sh" "$KOBJ"
 info "kernel ($VARIANT) ready: ${KOBJ#"$TOP"/}/arch/arm64/boot/Image"

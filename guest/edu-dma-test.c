@@ -8,16 +8,17 @@
  * (v)SMMU: buffers mapped with dma_map_single() in the device's default
  * DMA domain, with strict invalidation.
  *
- *   edu-dma-test [-m MODULE] [-n ROUNDS] [-c ROUNDS] [-l LOOPS] [-s LEN]
- *                [BDF...]
+ *   edu-dma-test [-m MODULE] [-p PARAMS] [-n ROUNDS] [-c ROUNDS] [-l LOOPS]
+ *                [-s LEN] [BDF...]
  *
- * -m the module file (default /usr/lib/modules/edu_dma.ko), -n round trips
- * of each size per device and mode (default 1), -c round trips per device
- * in the concurrent test (default 8), -l map/unmap pairs of the loop
- * (default 1000), -s bytes of the write to a stale bus address (default 8:
- * QEMU's edu writes an unmapped range 4 bytes at a time, QEMU's SMMUv3 logs
- * an event for each, and arm-smmu-v3 prints at most 10 in 5 s); the BDFs
- * default to every edu.
+ * -m the module file (default /usr/lib/modules/edu_dma.ko), -p its
+ * parameters if this loads it (e.g. "dma_bits=28" for edus without QEMU's
+ * dma_mask property), -n round trips of each size per device and mode
+ * (default 1), -c round trips per device in the concurrent test (default
+ * 8), -l map/unmap pairs of the loop (default 1000), -s bytes of the write
+ * to a stale bus address (default 8: QEMU's edu writes an unmapped range 4
+ * bytes at a time, QEMU's SMMUv3 logs an event for each, and arm-smmu-v3
+ * prints at most 10 in 5 s); the BDFs default to every edu.
  *
  * Each edu is bound to edu_dma (driver_override, never vfio-pci) and
  * reports as separate tests: its IOMMU group is a translated DMA domain,
@@ -80,6 +81,7 @@ static struct edu edus[MAX_EDU];
 static int n_edu;
 static int rounds = 1, conc_rounds = 8, loops = 1000, stale_len = 8;
 static const char *module_path = "/usr/lib/modules/edu_dma.ko";
+static const char *module_params = "";
 static __u32 run_seed;
 
 /* ---- sysfs, /proc -------------------------------------------------- */
@@ -145,7 +147,7 @@ static int load_module(void)
 	fd = open(module_path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	ret = syscall(SYS_finit_module, fd, "", 0) ? -errno : 0;
+	ret = syscall(SYS_finit_module, fd, module_params, 0) ? -errno : 0;
 	close(fd);
 	return ret == -EEXIST ? 0 : ret;
 }
@@ -833,10 +835,13 @@ int main(int argc, char **argv)
 	struct vmm_pci pci[MAX_EDU];
 	int i, n, opt, ret, kfd;
 
-	while ((opt = getopt(argc, argv, "m:n:c:l:s:")) != -1) {
+	while ((opt = getopt(argc, argv, "m:p:n:c:l:s:")) != -1) {
 		switch (opt) {
 		case 'm':
 			module_path = optarg;
+			break;
+		case 'p':
+			module_params = optarg;
 			break;
 		case 'n':
 			rounds = atoi(optarg);
@@ -851,7 +856,7 @@ int main(int argc, char **argv)
 			stale_len = atoi(optarg);
 			break;
 		default:
-			fprintf(stderr, "usage: %s [-m MODULE] [-n ROUNDS] [-c ROUNDS] [-l LOOPS] [-s LEN] [BDF...]\n",
+			fprintf(stderr, "usage: %s [-m MODULE] [-p PARAMS] [-n ROUNDS] [-c ROUNDS] [-l LOOPS] [-s LEN] [BDF...]\n",
 				argv[0]);
 			return 2;
 		}

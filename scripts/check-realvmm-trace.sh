@@ -16,7 +16,8 @@
 #    SMMU's own queue or the host's VINTF0), none came from a guest VINTF;
 #    cmdqv=on: every one came through a guest-owned VINTF (HYP_OWN 0) of
 #    that SMMU's CMDQV, with that VINTF's VMID, none through the kernel;
-#  - cmdqv=on: the kernel gave that VINTF the vSID -> pSID pair of the edu
+#  - cmdqv=on: the kernel enabled that VINTF in guest mode with the VMID
+#    the guest's invalidations carried, and gave it the vSID -> pSID pair of the edu
 #    (0x18 -> 0x8, 0x1100 -> 0x900: QEMU's guest StreamIDs);
 #  - every command naming a StreamID named a physical one (0x8, 0x900,
 #    0xa00), never a guest's (0x18, 0x20, 0x1100).
@@ -69,6 +70,10 @@ $1 == "tegra241_cmdqv_cmd" {
 	s = field("smmu")
 	pend[s] = field("vintf"); pendcmd[s] = field("cmd")
 	pendown[s] = field("hyp_own")
+	next
+}
+win >= 0 && $1 == "tegra241_cmdqv_vintf_config" && field("en") == 1 && field("hyp_own") == 0 {
+	vintfvmid[win, field("smmu")] = field("vmid")
 	next
 }
 # A SID pair is the SID_MATCH (enabled, vSID) and SID_REPLACE (pSID) of
@@ -144,6 +149,7 @@ END {
 			else
 				tap(viavcmdq[k] > 0 && !trapped[k], sprintf("%s: %s: every guest invalidation went through a guest VINTF, none through the kernel", runname[r], s), "path" k)
 			if (r == 1) {
+				tap(nvmid[k] == 1 && vmidlist[k] == " " vintfvmid[k], sprintf("%s: %s: the kernel enabled a guest VINTF (HYP_OWN 0) with that VMID (%s)", runname[r], s, vintfvmid[k]), "")
 				split(pair[s], pv, ">")
 				tap((r, s, pair[s]) in pairs, sprintf("%s: %s: the guest VINTF has the pair vSID 0x%x -> pSID 0x%x", runname[r], s, pv[1], pv[2]), "")
 			}
@@ -173,6 +179,7 @@ good_trace() {
 				echo "smmuv3_cmdq_exec smmu=$s cmd=SMMU_CMD_TLBI_NH_VA sid=-1 ssid=-1 vmid=1 asid=1 addr=0x4000"
 				echo "smmuv3_cmdq_exec smmu=$s cmd=SMMU_CMD_TLBI_NH_ASID sid=-1 ssid=-1 vmid=1 asid=1 addr=0x0"
 			else
+				echo "tegra241_cmdqv_vintf_config smmu=$s vintf=1 en=1 hyp_own=0 vmid=1"
 				echo "tegra241_cmdqv_sid_replace smmu=$s vintf=1 slot=0 psid=$psid"
 				echo "tegra241_cmdqv_sid_match smmu=$s vintf=1 slot=0 enable=1 vsid=$vsid"
 				echo "tegra241_cmdqv_cmd smmu=$s vintf=1 vcmdq=2 lvcmdq=0 hyp_own=0 cmd=SMMU_CMD_TLBI_NH_VA sid=-1 vmid=1 refused=0"
@@ -191,7 +198,7 @@ self_test() {
 	trap 'rm -rf "$tmp"' RETURN
 	good_trace > "$tmp/good"
 	echo "TAP version 13"
-	echo "1..8"
+	echo "1..9"
 	expect() {	# expect pass|fail NAME: check $tmp/trace
 		t=$((t + 1))
 		if check "$tmp/trace" > "$tmp/out" 2>&1; then rc=pass; else rc=fail; fi
@@ -223,6 +230,8 @@ self_test() {
 	expect fail "cmdqv=on: no vSID -> pSID pair on one SMMU fails"
 	awk '/addr=0x7e5700010000/ { on = 1 } !(on && /smmuv3.1/ && /TLBI_NH_VA/)' "$tmp/good" > "$tmp/trace"
 	expect fail "cmdqv=on: no guest invalidation on one SMMU fails"
+	sed 's/\(vintf_config smmu=smmuv3.0 vintf=1 en=1 hyp_own=0\) vmid=1/\1 vmid=2/' "$tmp/good" > "$tmp/trace"
+	expect fail "cmdqv=on: a VINTF whose VMID is not the one the commands carried fails"
 	return $failed
 }
 

@@ -68,7 +68,8 @@
 
 static unsigned int dma_bits = 64;
 module_param(dma_bits, uint, 0444);
-MODULE_PARM_DESC(dma_bits, "Width of the devices' DMA mask, 32..64 (default 64)");
+MODULE_PARM_DESC(dma_bits,
+		 "Width of the devices' DMA mask, 24..64 (default 64; an edu without QEMU's dma_mask property has 28)");
 
 struct edu_dma {
 	struct kref ref;		/* probe, and each open file */
@@ -455,7 +456,7 @@ static int edu_dma_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	u32 edu_id;
 	int ret;
 
-	if (dma_bits < 32 || dma_bits > 64)
+	if (dma_bits < 24 || dma_bits > 64)
 		return -EINVAL;
 	ret = pcim_enable_device(pdev);
 	if (ret)

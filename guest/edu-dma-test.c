@@ -529,10 +529,20 @@ static void test_stale(struct edu *e, bool *ran, struct edu_dma_stale *s)
 				      e->bdf, strerror(errno));
 		return;
 	}
-	ksft_print_msg("%s: IOVA %#llx: mapped, device write: %u of %u bytes arrived; unmapped, device write: %u canary bytes changed\n",
-		       e->bdf, (unsigned long long)s->iova, s->arrived, s->len,
+	ksft_print_msg("%s: IOVA %#llx: mapped (page table %s), device write: %u of %u bytes arrived; unmapped (page table %s), device write: %u canary bytes changed\n",
+		       e->bdf, (unsigned long long)s->iova,
+		       s->flags & EDU_DMA_STALE_PTE_SET ? "maps it to the buffer" : "WRONG",
+		       s->arrived, s->len,
+		       s->flags & EDU_DMA_STALE_PTE_CLEARED ? "cleared" : "NOT cleared",
 		       s->changed);
-	ksft_test_result(!s->changed && s->arrived == s->len, T_PREFIX "write to a bus address just used and unmapped blocked (canary intact)\n",
+	/*
+	 * The page table said the IOVA was mapped, then not: a write that
+	 * still landed could only come from a stale IOTLB entry.
+	 */
+	ksft_test_result(!s->changed && s->arrived == s->len &&
+			 (s->flags & EDU_DMA_STALE_PTE_SET) &&
+			 (s->flags & EDU_DMA_STALE_PTE_CLEARED),
+			 T_PREFIX "write to a bus address just used and unmapped blocked (canary intact), the IOMMU's page table cleared\n",
 			 e->bdf);
 }
 

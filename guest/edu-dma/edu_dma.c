@@ -31,6 +31,7 @@
 #include <linux/dma-mapping.h>
 #include <linux/interrupt.h>
 #include <linux/io.h>
+#include <linux/iommu.h>
 #include <linux/iopoll.h>
 #include <linux/kref.h>
 #include <linux/ktime.h>
@@ -175,6 +176,25 @@ static int edu_dma_map_xfer(struct edu_dma *edu, void *buf, u32 off, u32 len,
 	return ret;
 }
 
+static int edu_dma_count_dev(struct device *dev, void *data)
+{
+	(*(int *)data)++;
+	return 0;
+}
+
+/* Devices in @dev's IOMMU group, 0 if it has none */
+static int edu_dma_group_size(struct device *dev)
+{
+	struct iommu_group *grp = iommu_group_get(dev);
+	int n = 0;
+
+	if (grp) {
+		iommu_group_for_each_dev(grp, &n, edu_dma_count_dev);
+		iommu_group_put(grp);
+	}
+	return n;
+}
+
 /* Take the device for an ioctl: 0, or -EINTR, -ENODEV (removed), -EIO */
 static int edu_dma_lock(struct edu_dma *edu)
 {
@@ -215,12 +235,13 @@ static int edu_dma_ioc_info(struct edu_dma *edu, void __user *uarg)
 
 static int edu_dma_ioc_copy(struct edu_dma *edu, void __user *uarg)
 {
-	void *out = NULL, *in;
+	u8 *out = NULL, *in;
 	struct edu_dma_copy c;
 	dma_addr_t addr;
 	bool poll, tr;
 	u64 irqs;
 	int ret;
+	u32 i;
 
 	if (copy_from_user(&c, uarg, sizeof(c)))
 		return -EFAULT;
@@ -234,11 +255,14 @@ static int edu_dma_ioc_copy(struct edu_dma *edu, void __user *uarg)
 	in = memdup_user(u64_to_user_ptr(c.src), c.len);
 	if (IS_ERR(in))
 		return PTR_ERR(in);
-	out = kzalloc(c.len, GFP_KERNEL);
+	out = kmalloc(c.len, GFP_KERNEL);
 	if (!out) {
 		ret = -ENOMEM;
 		goto out_free;
 	}
+	/* Not what comes back: a transfer that faulted cannot pass */
+	for (i = 0; i < c.len; i++)
+		out[i] = ~in[i];
 
 	ret = edu_dma_lock(edu);
 	if (ret)
@@ -281,6 +305,7 @@ static u32 edu_dma_count(const u8 *buf, u32 len, u8 val)
 static int edu_dma_ioc_stale(struct edu_dma *edu, void __user *uarg)
 {
 	struct device *dev = &edu->pdev->dev;
+	struct iommu_domain *dom;
 	struct edu_dma_stale s;
 	void *fill, *canary;
 	dma_addr_t addr;
@@ -304,6 +329,18 @@ static int edu_dma_ioc_stale(struct edu_dma *edu, void __user *uarg)
 	}
 	memset(fill, EDU_STALE_FILL, s.len);
 
+	/*
+	 * Only a translating DMA domain of this device alone: with another
+	 * device in the group, the freed bus address could be handed out to
+	 * that device's mapping before the write below.
+	 */
+	dom = iommu_get_domain_for_dev(dev);
+	if (!dom || !(dom->type & __IOMMU_DOMAIN_DMA_API) ||
+	    edu_dma_group_size(dev) != 1) {
+		ret = -EOPNOTSUPP;
+		goto out_free;
+	}
+
 	ret = edu_dma_lock(edu);
 	if (ret)
 		goto out_free;
@@ -318,6 +355,9 @@ static int edu_dma_ioc_stale(struct edu_dma *edu, void __user *uarg)
 		ret = -ENOMEM;
 		goto out_unlock;
 	}
+	s.flags = 0;
+	if (iommu_iova_to_phys(dom, addr) == virt_to_phys(canary))
+		s.flags |= EDU_DMA_STALE_PTE_SET;
 	/* A write through the mapping: an IOMMU's IOTLB now holds it */
 	ret = edu_dma_xfer(edu, addr, 0, s.len, true, poll);
 	/*
@@ -329,6 +369,8 @@ static int edu_dma_ioc_stale(struct edu_dma *edu, void __user *uarg)
 	dma_unmap_single(dev, addr, s.len, DMA_FROM_DEVICE);
 	if (ret)
 		goto out_unlock;
+	if (!iommu_iova_to_phys(dom, addr))
+		s.flags |= EDU_DMA_STALE_PTE_CLEARED;
 	s.iova = addr;
 	s.arrived = edu_dma_count(canary, s.len, EDU_STALE_FILL);
 
@@ -453,7 +495,7 @@ static int edu_dma_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	struct device *dev = &pdev->dev;
 	struct edu_dma *edu;
-	u32 edu_id;
+	u32 edu_id, val;
 	int ret;
 
 	if (dma_bits < 24 || dma_bits > 64)
@@ -508,6 +550,20 @@ static int edu_dma_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	edu->misc.parent = dev;
 	edu->misc.mode = 0600;
 
+	/*
+	 * A transfer a previous owner started may still be pending (the edu
+	 * runs it from a timer and ignores the registers meanwhile): let it
+	 * finish before bus mastering lets it reach our DMA domain.
+	 */
+	if (readl_poll_timeout(edu->mmio + EDU_REG_DMA_CMD, val,
+			       !(val & EDU_DMA_CMD_START), USEC_PER_MSEC,
+			       EDU_DMA_TIMEOUT_MS * USEC_PER_MSEC)) {
+		dev_err(dev, "a DMA transfer of a previous owner never ends\n");
+		ret = -EBUSY;
+		goto err_irq;
+	}
+	writel(readl(edu->mmio + EDU_REG_IRQ_STATUS),
+	       edu->mmio + EDU_REG_IRQ_ACK);
 	pci_set_master(pdev);
 	pci_set_drvdata(pdev, edu);
 	ret = misc_register(&edu->misc);

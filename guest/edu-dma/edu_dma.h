@@ -93,7 +93,8 @@ struct edu_dma_copy {
 /**
  * struct edu_dma_stale - EDU_DMA_STALE: DMA to a bus address just unmapped
  * @len: in: bytes the edu writes, 1 .. EDU_DMA_BUF_SIZE
- * @flags: in: EDU_DMA_POLL
+ * @flags: in: EDU_DMA_POLL; out: EDU_DMA_STALE_PTE_SET,
+ *	EDU_DMA_STALE_PTE_CLEARED as the IOMMU domain's page table said
  * @iova: out: the stale bus address
  * @arrived: out: bytes of the write while mapped that arrived (@len)
  * @changed: out: bytes of the canary the write after the unmap changed
@@ -112,6 +113,15 @@ struct edu_dma_copy {
  * device. (QEMU's edu writes an unmapped range 4 bytes at a time, and
  * QEMU's SMMUv3 logs an event for each: keep @len small.)
  */
+/*
+ * EDU_DMA_STALE out flags: the device's DMA domain translated @iova to the
+ * buffer while it was mapped, and to nothing once it was unmapped. With
+ * both set, a write after the unmap that still lands (@changed != 0) can
+ * only come from a stale IOTLB entry.
+ */
+#define EDU_DMA_STALE_PTE_SET		0x100
+#define EDU_DMA_STALE_PTE_CLEARED	0x200
+
 struct edu_dma_stale {
 	__u32 len;
 	__u32 flags;

@@ -36,13 +36,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/resource.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <linux/kvm.h>
 
 #include <kselftest.h>
 
@@ -72,38 +70,19 @@ struct run {
 	double best[2];			/* lowest ns per pair over N, by vSMMU */
 };
 
-/* The run's command line; see guest/realvmm.c for the devices' layout. */
+/* The run's command line: the layout of q111_cmdline_devices(). */
 static int cmdline(struct q111_argv *a, enum run_kind kind,
 		   const struct vmm_pci *smmu0, const struct vmm_pci *smmu1)
 {
 	const char *cq = kind == RUN_VCMDQ ? "on" : "off";
-	bool vsmmu = kind != RUN_FLOOR;
 	char append[256];
-	int ret;
 
 	snprintf(append, sizeof(append),
 		 "console=ttyAMA0 acpi=force panic=-1 kunit.enable=0 iommu.strict=1 viommu.printk=5 viommu.cmdqv=%s viommu.bench=%s",
 		 cq, run_name[kind]);
-	ret = q111_cmdline_base(a, "512M", append);
-	if (!ret && vsmmu)
-		ret = q111_arg(a, "-device") ?:
-		      q111_arg(a, "arm-smmuv3,primary-bus=pcie.0,id=vsmmu0,accel=on,cmdqv=%s", cq);
-	if (!ret)
-		ret = q111_arg(a, "-device") ?:
-		      q111_arg(a, "vfio-pci,host=%s,iommufd=iommufd0,bus=pcie.0,addr=0x3",
-			       smmu0->bdf) ?:
-		      q111_arg(a, "-device") ?:
-		      q111_arg(a, "pxb-pcie,id=pcie.1,bus_nr=16,bus=pcie.0");
-	if (!ret && vsmmu)
-		ret = q111_arg(a, "-device") ?:
-		      q111_arg(a, "arm-smmuv3,primary-bus=pcie.1,id=vsmmu1,accel=on,cmdqv=%s", cq);
-	if (!ret)
-		ret = q111_arg(a, "-device") ?:
-		      q111_arg(a, "pcie-root-port,id=vrp1,bus=pcie.1,chassis=1") ?:
-		      q111_arg(a, "-device") ?:
-		      q111_arg(a, "vfio-pci,host=%s,iommufd=iommufd0,bus=vrp1",
-			       smmu1->bdf);
-	return ret;
+	return q111_cmdline_base(a, "512M", append) ?:
+	       q111_cmdline_devices(a, kind == RUN_FLOOR ? NULL : cq,
+				    smmu0->bdf, smmu1->bdf, NULL);
 }
 
 /* A number field "KEY": V of a one-line JSON object; NAN if missing. */
@@ -222,12 +201,12 @@ static void one_run(struct run *r, const struct vmm_pci *smmu0,
 
 int main(int argc, char **argv)
 {
-	struct rlimit unlimited = { RLIM_INFINITY, RLIM_INFINITY };
+	struct q111_host host;
 	bool want[RUNS] = { argc == 1, argc == 1, argc == 1 };
 	static struct run runs[RUNS];
 	struct vmm_pci pci[MAX_EDU];
 	struct utsname u;
-	int kvm, i, k, n;
+	int i, k, n;
 
 	for (i = 1; i < argc; i++) {
 		for (k = 0; k < RUNS; k++)
@@ -241,23 +220,16 @@ int main(int argc, char **argv)
 	}
 
 	ksft_print_header();
-	/* QEMU pins all guest RAM for VFIO */
-	ksft_test_result(!setrlimit(RLIMIT_MEMLOCK, &unlimited),
-			 "RLIMIT_MEMLOCK unlimited\n");
-	kvm = open("/dev/kvm", O_RDWR);
-	ksft_test_result(kvm >= 0 && ioctl(kvm, KVM_GET_API_VERSION, 0) == 12,
+	q111_host_setup(&host);
+	ksft_test_result(host.memlock, "RLIMIT_MEMLOCK unlimited\n");
+	ksft_test_result(host.kvm,
 			 "/dev/kvm: KVM API 12 (nested virtualization)\n");
-	if (kvm >= 0)
-		close(kvm);
 	n = vmm_find_pci(EDU_VENDOR, EDU_DEVICE, pci, MAX_EDU);
 	if (n < 2 || vmm_pci_per_iommu(pci, n) != 2)
 		ksft_exit_fail_msg("needs the realvmm topology: an edu behind each of 2 SMMUs\n");
 	printf("# bench-realvmm: %s behind %s, %s behind %s\n", pci[0].bdf,
 	       pci[0].iommu, pci[1].bdf, pci[1].iommu);
-	ksft_test_result(!access(Q111_QEMU, X_OK) &&
-			 !access(Q111_FIRMWARE, R_OK) &&
-			 !access(Q111_INNER_KERNEL, R_OK) &&
-			 !access(Q111_INNER_INITRD, R_OK),
+	ksft_test_result(host.files,
 			 "QEMU 11.1, UEFI firmware, inner kernel and initramfs present\n");
 	uname(&u);
 	printf("# bench-realvmm-json: {\"kind\": \"host\", \"kernel\": \"%s %s\", \"edus\": [\"%s\", \"%s\"]}\n",

@@ -41,6 +41,8 @@
 
 #include <kselftest.h>
 
+#include "edudrv.h"
+
 #define MAX_CMDQV 8
 
 /* Config page */
@@ -430,23 +432,6 @@ static void vintf_test(struct cmdqv *c, int ci, uint64_t *q, uint64_t phys)
 			 "cmdqv%d: VINTF1 and its queue disabled again\n", ci);
 }
 
-/* The value of viommu.cmdqv= on the kernel command line, or "" */
-static void cmdline_cmdqv(char *val)
-{
-	char line[1024], *p;
-	FILE *f = fopen("/proc/cmdline", "r");
-
-	val[0] = 0;
-	if (!f)
-		return;
-	if (fgets(line, sizeof(line), f)) {
-		p = strstr(line, "viommu.cmdqv=");
-		if (p)
-			sscanf(p + 13, "%15[a-z]", val);
-	}
-	fclose(f);
-}
-
 static int guest(void)
 {
 	unsigned long irqs;
@@ -454,7 +439,7 @@ static int guest(void)
 	int smmus, want, fd, i;
 
 	ksft_print_header();
-	cmdline_cmdqv(mode);
+	cmdline_param("viommu.cmdqv", mode, sizeof(mode));
 	smmus = count_glob("/sys/bus/platform/drivers/arm-smmu-v3/arm-smmu-v3.*");
 	want = strcmp(mode, "on") ? 0 : 2;
 	ksft_print_msg("cmdqv=%s on the command line, %d vSMMUs bound\n",

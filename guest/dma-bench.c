@@ -52,13 +52,14 @@
 #include <kselftest.h>
 
 #include "edu-dma/edu_dma.h"
+#include "edudrv.h"
 #include "vmm.h"
 
 #define EDU_VENDOR	0x1234
 #define EDU_DEVICE	0x11e8
 #define MAX_EDU		8
 #define MAX_REPS	31
-#define DRIVER		"edu_dma"
+#define DRIVER		EDUDRV_NAME
 
 static const unsigned int sizes[] = { 1, 16, 256, 4096 };
 #define NR_SIZES	(sizeof(sizes) / sizeof(sizes[0]))
@@ -84,102 +85,22 @@ struct edu {
 
 static struct edu edus[MAX_EDU];
 static int n_edu, reps = 7;
-static const char *module_path = "/usr/lib/modules/edu_dma.ko";
+static const char *module_path = EDUDRV_MODULE;
 static const char *module_params = "";
-
-/* ---- sysfs (as guest/edu-dma-test.c) ------------------------------------ */
-
-static void read_line(const char *path, char *buf, size_t size)
-{
-	FILE *f = fopen(path, "r");
-
-	buf[0] = 0;
-	if (!f)
-		return;
-	if (!fgets(buf, size, f))
-		buf[0] = 0;
-	buf[strcspn(buf, "\n")] = 0;
-	fclose(f);
-}
-
-/* strlcpy(): @src, cut to fit @size bytes with its NUL */
-static void copy_str(char *dst, size_t size, const char *src)
-{
-	size_t len = strnlen(src, size - 1);
-
-	memcpy(dst, src, len);
-	dst[len] = 0;
-}
-
-/* Basename of what the link @path points at, "" if it is not a link. */
-static void link_base(const char *path, char *out, size_t size)
-{
-	char target[PATH_MAX];
-	ssize_t n = readlink(path, target, sizeof(target) - 1);
-	const char *b;
-
-	out[0] = 0;
-	if (n < 0)
-		return;
-	target[n] = 0;
-	b = strrchr(target, '/');
-	copy_str(out, size, b ? b + 1 : target);
-}
-
-static void driver_of(const char *bdf, char *out, size_t size)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
-	link_base(path, out, size);
-}
-
-static int load_module(void)
-{
-	struct stat st;
-	int fd, ret;
-
-	if (!stat("/sys/module/" DRIVER, &st))
-		return 0;
-	fd = open(module_path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ret = syscall(SYS_finit_module, fd, module_params, 0) ? -errno : 0;
-	close(fd);
-	return ret == -EEXIST ? 0 : ret;
-}
 
 /* Bind @e to edu_dma, open its node, read its INFO: 0 or -errno. */
 static int bind_edu(struct edu *e)
 {
-	char path[PATH_MAX], drv[64];
-	int ret;
+	char path[PATH_MAX];
+	int ret = edudrv_bind(e->bdf);
 
-	driver_of(e->bdf, drv, sizeof(drv));
-	if (strcmp(drv, DRIVER)) {
-		snprintf(path, sizeof(path),
-			 "/sys/bus/pci/devices/%s/driver_override", e->bdf);
-		ret = vmm_write_file(path, DRIVER);
-		if (ret)
-			return ret;
-		if (drv[0]) {
-			snprintf(path, sizeof(path),
-				 "/sys/bus/pci/devices/%s/driver/unbind",
-				 e->bdf);
-			ret = vmm_write_file(path, e->bdf);
-			if (ret)
-				return ret;
-		}
-		vmm_write_file("/sys/bus/pci/drivers_probe", e->bdf);
-		driver_of(e->bdf, drv, sizeof(drv));
-		if (strcmp(drv, DRIVER))
-			return -ENODEV;
-	}
+	if (ret)
+		return ret;
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu", e->bdf);
-	link_base(path, e->iommu, sizeof(e->iommu));
+	sysfs_link_base(path, e->iommu, sizeof(e->iommu));
 	snprintf(path, sizeof(path),
 		 "/sys/bus/pci/devices/%s/iommu_group/type", e->bdf);
-	read_line(path, e->group_type, sizeof(e->group_type));
+	sysfs_read_line(path, e->group_type, sizeof(e->group_type));
 	snprintf(path, sizeof(path), "/dev/edu-dma-%s", e->bdf);
 	e->fd = open(path, O_RDWR | O_CLOEXEC);
 	if (e->fd < 0)
@@ -202,18 +123,6 @@ static int cmdqv_irqs(void)
 		n += !!strstr(line, "tegra241-cmdqv");
 	fclose(f);
 	return n;
-}
-
-/* viommu.bench=MODE of the kernel command line, "" if none */
-static void cmdline_mode(char *mode, size_t size)
-{
-	char line[1024] = "", *p;
-
-	read_line("/proc/cmdline", line, sizeof(line));
-	mode[0] = 0;
-	p = strstr(line, "viommu.bench=");
-	if (p)
-		snprintf(mode, size, "%.*s", (int)strcspn(p + 13, " "), p + 13);
 }
 
 /* ---- measurement --------------------------------------------------------- */
@@ -283,10 +192,9 @@ static void report(struct edu *e, const char *mode)
 
 int main(int argc, char **argv)
 {
-	struct vmm_pci pci[MAX_EDU];
 	char mode[16];
 	struct utsname u;
-	int i, n, opt, ret, mod_ret, irqs;
+	int i, opt, ret, mod_ret, irqs;
 	bool want_iommu;
 
 	while ((opt = getopt(argc, argv, "m:p:r:")) != -1) {
@@ -312,19 +220,16 @@ int main(int argc, char **argv)
 	}
 
 	ksft_print_header();
-	if (optind < argc) {
-		for (i = optind; i < argc && n_edu < MAX_EDU; i++)
-			copy_str(edus[n_edu++].bdf, sizeof(edus[0].bdf),
-				 argv[i]);
-	} else {
-		n = vmm_find_pci(EDU_VENDOR, EDU_DEVICE, pci, MAX_EDU);
-		for (i = 0; i < n && i < MAX_EDU; i++)
-			copy_str(edus[n_edu++].bdf, sizeof(edus[0].bdf),
-				 pci[i].bdf);
+	{
+		char bdfs[MAX_EDU][16];
+
+		n_edu = edudrv_find(bdfs, MAX_EDU, argc, argv, optind);
+		for (i = 0; i < n_edu; i++)
+			memcpy(edus[i].bdf, bdfs[i], sizeof(bdfs[i]));
 	}
 	if (!n_edu)
 		ksft_exit_fail_msg("no edu (1234:11e8) found\n");
-	cmdline_mode(mode, sizeof(mode));
+	cmdline_param("viommu.bench", mode, sizeof(mode));
 	if (strcmp(mode, "trapped") && strcmp(mode, "vcmdq") &&
 	    strcmp(mode, "floor"))
 		ksft_exit_fail_msg("viommu.bench=%s on the kernel command line: want trapped, vcmdq or floor\n",
@@ -336,7 +241,7 @@ int main(int argc, char **argv)
 	printf("# dma-bench: {\"kind\": \"guest\", \"path\": \"%s\", \"kernel\": \"%s %s\", \"edus\": %d, \"cmdqvs\": %d, \"reps\": %d}\n",
 	       mode, u.release, u.machine, n_edu, irqs, reps);
 
-	mod_ret = load_module();
+	mod_ret = edudrv_load(module_path, module_params);
 	ksft_test_result(!mod_ret, "%s loaded (%s)\n", DRIVER,
 			 mod_ret ? strerror(-mod_ret) : module_path);
 	ksft_test_result(irqs == (strcmp(mode, "vcmdq") ? 0 : 2),

@@ -52,12 +52,13 @@
 
 #include "edu-dma/edu_dma.h"
 #include "pattern.h"
+#include "edudrv.h"
 #include "vmm.h"
 
 #define EDU_VENDOR	0x1234
 #define EDU_DEVICE	0x11e8
 #define MAX_EDU		8
-#define DRIVER		"edu_dma"
+#define DRIVER		EDUDRV_NAME
 #define PAGE		4096ull
 
 /* arm-smmu-v3: "event 0x10 received:", then the event's four words */
@@ -80,109 +81,24 @@ struct edu {
 static struct edu edus[MAX_EDU];
 static int n_edu;
 static int rounds = 1, conc_rounds = 8, loops = 1000, stale_len = 8;
-static const char *module_path = "/usr/lib/modules/edu_dma.ko";
+static const char *module_path = EDUDRV_MODULE;
 static const char *module_params = "";
 static __u32 run_seed;
 
 /* ---- sysfs, /proc -------------------------------------------------- */
 
-static int read_line(const char *path, char *buf, size_t size)
-{
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		return -errno;
-	if (!fgets(buf, size, f))
-		buf[0] = 0;
-	buf[strcspn(buf, "\n")] = 0;
-	fclose(f);
-	return 0;
-}
-
-/* strlcpy(): @src, cut to fit @size bytes with its NUL */
-static void copy_str(char *dst, size_t size, const char *src)
-{
-	size_t len = strnlen(src, size - 1);
-
-	memcpy(dst, src, len);
-	dst[len] = 0;
-}
-
-/* Basename of what the link @path points at, "" if it is not a link. */
-static void link_base(const char *path, char *out, size_t size)
-{
-	char target[PATH_MAX];
-	ssize_t n = readlink(path, target, sizeof(target) - 1);
-	const char *b;
-
-	out[0] = 0;
-	if (n < 0)
-		return;
-	target[n] = 0;
-	b = strrchr(target, '/');
-	copy_str(out, size, b ? b + 1 : target);
-}
-
-static void driver_of(const char *bdf, char *out, size_t size)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
-	link_base(path, out, size);
-}
-
-static bool module_loaded(void)
-{
-	struct stat st;
-
-	return !stat("/sys/module/" DRIVER, &st);
-}
-
-static int load_module(void)
-{
-	int fd, ret;
-
-	if (module_loaded())
-		return 0;
-	fd = open(module_path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ret = syscall(SYS_finit_module, fd, module_params, 0) ? -errno : 0;
-	close(fd);
-	return ret == -EEXIST ? 0 : ret;
-}
-
 /* Bind @e to edu_dma (and only to it): 0 or a negative errno. */
 static int bind_edu(struct edu *e)
 {
-	char path[PATH_MAX], drv[64];
-	int ret;
+	char path[PATH_MAX];
+	int ret = edudrv_bind(e->bdf);
 
-	driver_of(e->bdf, drv, sizeof(drv));
-	if (strcmp(drv, DRIVER)) {
-		snprintf(path, sizeof(path),
-			 "/sys/bus/pci/devices/%s/driver_override", e->bdf);
-		ret = vmm_write_file(path, DRIVER);
-		if (ret)
-			return ret;
-		if (drv[0]) {
-			snprintf(path, sizeof(path),
-				 "/sys/bus/pci/devices/%s/driver/unbind",
-				 e->bdf);
-			ret = vmm_write_file(path, e->bdf);
-			if (ret)
-				return ret;
-		}
-		/* -EBUSY/-ENODEV here are told apart by the check below */
-		vmm_write_file("/sys/bus/pci/drivers_probe", e->bdf);
-		driver_of(e->bdf, drv, sizeof(drv));
-		if (strcmp(drv, DRIVER))
-			return -ENODEV;
-	}
+	if (ret)
+		return ret;
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu", e->bdf);
-	link_base(path, e->iommu, sizeof(e->iommu));
+	sysfs_link_base(path, e->iommu, sizeof(e->iommu));
 	snprintf(path, sizeof(path), "/sys/class/iommu/%s/device", e->iommu);
-	link_base(path, e->smmu_dev, sizeof(e->smmu_dev));
+	sysfs_link_base(path, e->smmu_dev, sizeof(e->smmu_dev));
 	snprintf(e->node, sizeof(e->node), "/dev/edu-dma-%s", e->bdf);
 	return 0;
 }
@@ -386,10 +302,10 @@ static void test_iommu(struct edu *e)
 
 	snprintf(path, sizeof(path),
 		 "/sys/bus/pci/devices/%s/iommu_group/type", e->bdf);
-	read_line(path, type, sizeof(type));
+	sysfs_read_line(path, type, sizeof(type));
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group",
 		 e->bdf);
-	link_base(path, group, sizeof(group));
+	sysfs_link_base(path, group, sizeof(group));
 	ksft_print_msg("%s: RID %#06x, IOMMU group %s type %s, behind %s (%s), MSI irq %u, DMA mask %#llx, edu ID %#x\n",
 		       e->bdf, e->info.rid, group[0] ? group : "-",
 		       type[0] ? type : "-", e->iommu[0] ? e->iommu : "-",
@@ -810,11 +726,11 @@ static void test_unload(void)
 		ksft_test_result_fail("module unload: %s\n", strerror(errno));
 		return;
 	}
-	if (module_loaded()) {
+	if (edudrv_loaded()) {
 		ksft_print_msg("/sys/module/%s still there\n", DRIVER);
 		fails++;
 	}
-	ret = load_module();
+	ret = edudrv_load(module_path, module_params);
 	if (ret) {
 		ksft_print_msg("reload: %s\n", strerror(-ret));
 		fails++;
@@ -824,7 +740,7 @@ static void test_unload(void)
 
 		if (!edus[i].bound)
 			continue;
-		driver_of(edus[i].bdf, drv, sizeof(drv));
+		edudrv_driver_of(edus[i].bdf, drv, sizeof(drv));
 		if (strcmp(drv, DRIVER) || open_edu(&edus[i]) ||
 		    copy_once(&edus[i], edus[i].fd, 33, 3, EDU_DMA_POLL,
 			      pattern_seed(run_seed, i, 0xfeed), &c, false)) {
@@ -842,8 +758,7 @@ static void test_unload(void)
 
 int main(int argc, char **argv)
 {
-	struct vmm_pci pci[MAX_EDU];
-	int i, n, opt, ret, kfd;
+	int i, opt, ret, kfd;
 
 	while ((opt = getopt(argc, argv, "m:p:n:c:l:s:")) != -1) {
 		switch (opt) {
@@ -879,15 +794,12 @@ int main(int argc, char **argv)
 	}
 
 	ksft_print_header();
-	if (optind < argc) {
-		for (i = optind; i < argc && n_edu < MAX_EDU; i++)
-			copy_str(edus[n_edu++].bdf, sizeof(edus[0].bdf),
-				 argv[i]);
-	} else {
-		n = vmm_find_pci(EDU_VENDOR, EDU_DEVICE, pci, MAX_EDU);
-		for (i = 0; i < n && i < MAX_EDU; i++)
-			copy_str(edus[n_edu++].bdf, sizeof(edus[0].bdf),
-				 pci[i].bdf);
+	{
+		char bdfs[MAX_EDU][16];
+
+		n_edu = edudrv_find(bdfs, MAX_EDU, argc, argv, optind);
+		for (i = 0; i < n_edu; i++)
+			memcpy(edus[i].bdf, bdfs[i], sizeof(bdfs[i]));
 	}
 	if (!n_edu)
 		ksft_exit_fail_msg("no edu (1234:11e8) found\n");
@@ -895,7 +807,7 @@ int main(int argc, char **argv)
 	run_seed = pattern_run_seed();
 	ksft_print_msg("%d edu(s), pattern seed %#x\n", n_edu, run_seed);
 
-	ret = load_module();
+	ret = edudrv_load(module_path, module_params);
 	ksft_test_result(!ret, "%s loaded (%s)\n", DRIVER,
 			 ret ? strerror(-ret) : module_path);
 

@@ -11,9 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <linux/kvm.h>
 
 #include "qemu111.h"
 
@@ -247,4 +251,52 @@ enum q111_result q111_tap_end(struct q111_tap *t, char *msg, size_t size)
 	t->suites++;
 	t->suite[0] = 0;
 	return Q111_FAIL;
+}
+
+int q111_cmdline_devices(struct q111_argv *a, const char *cmdqv,
+			 const char *bdf0, const char *bdf1, const char *stray)
+{
+	int ret = 0;
+
+	if (cmdqv)
+		ret = q111_arg(a, "-device") ?:
+		      q111_arg(a, "arm-smmuv3,primary-bus=pcie.0,id=vsmmu0,accel=on,cmdqv=%s",
+			       cmdqv);
+	if (!ret)
+		ret = q111_arg(a, "-device") ?:
+		      q111_arg(a, "vfio-pci,host=%s,iommufd=iommufd0,bus=pcie.0,addr=0x3",
+			       bdf0);
+	if (stray)
+		return ret ?: q111_arg(a, "-device") ?:
+		       q111_arg(a, "vfio-pci,host=%s,iommufd=iommufd0,bus=pcie.0,addr=0x4",
+				stray);
+	if (!ret)
+		ret = q111_arg(a, "-device") ?:
+		      q111_arg(a, "pxb-pcie,id=pcie.1,bus_nr=16,bus=pcie.0");
+	if (!ret && cmdqv)
+		ret = q111_arg(a, "-device") ?:
+		      q111_arg(a, "arm-smmuv3,primary-bus=pcie.1,id=vsmmu1,accel=on,cmdqv=%s",
+			       cmdqv);
+	if (!ret)
+		ret = q111_arg(a, "-device") ?:
+		      q111_arg(a, "pcie-root-port,id=vrp1,bus=pcie.1,chassis=1") ?:
+		      q111_arg(a, "-device") ?:
+		      q111_arg(a, "vfio-pci,host=%s,iommufd=iommufd0,bus=vrp1",
+			       bdf1);
+	return ret;
+}
+
+void q111_host_setup(struct q111_host *h)
+{
+	struct rlimit unlimited = { RLIM_INFINITY, RLIM_INFINITY };
+	int kvm;
+
+	h->memlock = !setrlimit(RLIMIT_MEMLOCK, &unlimited);
+	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	h->kvm = kvm >= 0 && ioctl(kvm, KVM_GET_API_VERSION, 0) == 12;
+	if (kvm >= 0)
+		close(kvm);
+	h->files = !access(Q111_QEMU, X_OK) && !access(Q111_FIRMWARE, R_OK) &&
+		   !access(Q111_INNER_KERNEL, R_OK) &&
+		   !access(Q111_INNER_INITRD, R_OK);
 }

@@ -55,6 +55,31 @@ void q111_argv_free(struct q111_argv *a);
 int q111_cmdline_base(struct q111_argv *a, const char *mem,
 		      const char *append);
 
+/*
+ * The devices of the realvmm topology's runs: each edu as vfio-pci on
+ * iommufd0 behind the accelerated vSMMU (cmdqv=@cmdqv) of its own SMMU,
+ * @bdf0 (SMMU 0's) on pcie.0 at 00:03.0 (guest StreamID 0x18, not the
+ * physical 0x8), @bdf1 (SMMU 1's) on a pxb-pcie (bus 16) behind a root
+ * port at 11:00.0 (guest StreamID 0x1100, not 0x900): a vSID that reached
+ * an SMMU would show in the trace. @cmdqv NULL: no vSMMU at all (plain
+ * passthrough). @stray: a device of SMMU 1 put behind SMMU 0's vSMMU at
+ * 00:04.0, and nothing after it. 0 or -errno.
+ */
+int q111_cmdline_devices(struct q111_argv *a, const char *cmdqv,
+			 const char *bdf0, const char *bdf1, const char *stray);
+
+/*
+ * What a run needs of this VM, set up and checked (the caller reports
+ * each): RLIMIT_MEMLOCK unlimited (QEMU pins all guest RAM for VFIO),
+ * /dev/kvm with KVM API 12 (nested virtualization), and QEMU 11.1, its
+ * firmware and the inner guest's kernel and initramfs in place.
+ */
+struct q111_host {
+	bool memlock, kvm, files;
+};
+
+void q111_host_setup(struct q111_host *h);
+
 struct q111_proc {
 	/* in */
 	int timeout;		/* seconds from the start; then SIGKILL */

@@ -30,6 +30,7 @@
 #include <kselftest_harness.h>
 
 #include "edu.h"
+#include "edutest.h"
 #include "pattern.h"
 #include "vmm.h"
 
@@ -53,90 +54,23 @@
 #define MSI_IOVA	0x8000000ull
 #define MSI_IOVA_LEN	0x100000ull
 
-#define MAX_EDU		4
 #define RW		(IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)
-
-/* ---- patterns ------------------------------------------------------- */
-
-static __u32 run_seed;
-
-/* One seed per test process (each test forks), logged for reproduction. */
-static __u32 seed_of(struct __test_metadata *_metadata, int smmu, __u32 tag)
-{
-	if (!run_seed) {
-		run_seed = pattern_run_seed();
-		TH_LOG("pattern seed 0x%08x", run_seed);
-	}
-	return pattern_seed(run_seed, smmu, tag);
-}
 
 /* ---- a device set up the way a VMM does ----------------------------- */
 
-struct vm_dev {
-	struct vmm_dev dev;
-	struct vmm_region bar0;
-	struct edu edu;
-	int smmu;
-};
-
-/* One edu per SMMU: pci[i] is the first one behind SMMU i. */
-static int find_edus(struct vmm_pci *pci)
-{
-	int n = vmm_find_pci(EDU_VENDOR, EDU_DEVICE, pci, MAX_EDU);
-
-	return n < 0 || n > MAX_EDU ? n : vmm_pci_per_iommu(pci, n);
-}
-
 /*
- * Open, bind to @iommufd and attach to @pt_id the edu behind SMMU @smmu,
- * map its BAR0 and let it master the bus. *@hwpt_id gets what it attached
- * to. Leaves the DMA engine idle.
+ * Open and bind to @iommufd the edu behind SMMU @smmu, attach it to
+ * @pt_id, map its BAR0 and let it master the bus. *@hwpt_id gets what it
+ * attached to. Leaves the DMA engine idle.
  */
 static void vm_dev_setup(struct __test_metadata *_metadata, struct vm_dev *vd,
 			 int smmu, int iommufd, __u32 pt_id, __u32 *hwpt_id)
 {
-	struct vmm_pci pci[MAX_EDU];
-
-	ASSERT_EQ(2, find_edus(pci));
-	vd->smmu = smmu;
-	ASSERT_EQ(0, vmm_dev_open(&vd->dev, &pci[smmu])) {
-		TH_LOG("open %s: %s", pci[smmu].cdev, strerror(errno));
-	}
-	ASSERT_EQ(0, vmm_dev_bind(&vd->dev, iommufd)) {
-		TH_LOG("bind %s: %s", pci[smmu].bdf, strerror(errno));
-	}
-	ASSERT_NE(0u, vd->dev.dev_id);
+	vm_dev_bind(_metadata, vd, smmu, iommufd);
 	ASSERT_EQ(0, vmm_dev_attach(&vd->dev, pt_id, hwpt_id)) {
-		TH_LOG("attach %s: %s", pci[smmu].bdf, strerror(errno));
+		TH_LOG("attach %s: %s", vd->dev.pci.bdf, strerror(errno));
 	}
-	ASSERT_EQ(0, edu_enable(&vd->edu, &vd->dev, &vd->bar0)) {
-		TH_LOG("enable edu %s: %s", pci[smmu].bdf, strerror(errno));
-	}
-}
-
-static void vm_dev_teardown(struct vm_dev *vd)
-{
-	edu_disable(&vd->edu, &vd->dev, &vd->bar0);
-	vmm_dev_close(&vd->dev);
-}
-
-/*
- * A transfer towards an IOVA the device may not use. The SMMU aborts it;
- * how the device reacts is QEMU's business (edu ignores the error and
- * completes), so accept completion or a timeout, never another error.
- */
-static void dma_may_fault(struct __test_metadata *_metadata, struct edu *edu,
-			  __u64 iova, __u32 off, __u32 len, bool to_ram)
-{
-	int ret = edu_dma(edu, iova, off, len, to_ram, EDU_DMA_TIMEOUT_MS);
-
-	if (ret == -ETIMEDOUT) {
-		TH_LOG("faulting DMA did not complete");
-		/* Let it finish before anything else uses the engine. */
-		edu_dma_wait(edu, EDU_DMA_TIMEOUT_MS);
-	} else {
-		ASSERT_EQ(0, ret);
-	}
+	vm_dev_enable(_metadata, vd);
 }
 
 /* ---- the fixture: one edu, one iommufd, one IOAS, two buffers ------- */
@@ -194,6 +128,24 @@ FIXTURE_TEARDOWN(edu)
 	/* Closing /dev/iommu destroys the IOAS, its HWPT and mappings. */
 	if (self->iommufd >= 0)
 		close(self->iommufd);
+}
+
+/*
+ * @page, filled with the pattern of @tag, mapped read-only at @iova: the
+ * device reads it from there and writes it to IOVA_DST, every byte.
+ */
+static void map_readable(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(edu) *self, __u8 *page, __u64 iova,
+			 __u32 tag)
+{
+	struct edu *edu = &self->vd.edu;
+
+	pattern_fill(page, PAGE, seed_of(_metadata, self->vd.smmu, tag));
+	ASSERT_EQ(0, vmm_ioas_map(self->iommufd, self->ioas_id, page, PAGE,
+				  iova, IOMMU_IOAS_MAP_READABLE));
+	ASSERT_EQ(0, edu_to_dev(edu, iova, 0, PAGE));
+	ASSERT_EQ(0, edu_to_ram(edu, IOVA_DST, 0, PAGE));
+	ASSERT_EQ(-1, pattern_diff(page, self->dst, PAGE));
 }
 
 /* RAM -> device -> RAM through the IOMMU, every byte checked. */
@@ -295,13 +247,8 @@ TEST_F(edu, read_only_mapping)
 	__u8 *ro = pattern_alloc(PAGE);
 
 	ASSERT_NE(NULL, ro);
-	pattern_fill(ro, PAGE, seed_of(_metadata, self->vd.smmu, 3));
-	ASSERT_EQ(0, vmm_ioas_map(self->iommufd, self->ioas_id, ro, PAGE,
-				  IOVA_RO, IOMMU_IOAS_MAP_READABLE));
 	/* Reading it works... */
-	ASSERT_EQ(0, edu_to_dev(edu, IOVA_RO, 0, PAGE));
-	ASSERT_EQ(0, edu_to_ram(edu, IOVA_DST, 0, PAGE));
-	ASSERT_EQ(-1, pattern_diff(ro, self->dst, PAGE));
+	map_readable(_metadata, self, ro, IOVA_RO, 3);
 	/* ...writing it does not. */
 	memcpy(self->copy, ro, PAGE);
 	ASSERT_EQ(0, edu_to_dev(edu, IOVA_SRC, 0, PAGE));
@@ -436,12 +383,7 @@ TEST_F(edu, explicit_hwpt)
 	ASSERT_EQ(0, vmm_dev_attach(&self->vd.dev, hwpt, &got));
 	ASSERT_EQ(hwpt, got);
 
-	pattern_fill(late, PAGE, seed_of(_metadata, self->vd.smmu, 7));
-	ASSERT_EQ(0, vmm_ioas_map(self->iommufd, self->ioas_id, late, PAGE,
-				  IOVA_LATE, IOMMU_IOAS_MAP_READABLE));
-	ASSERT_EQ(0, edu_to_dev(edu, IOVA_LATE, 0, PAGE));
-	ASSERT_EQ(0, edu_to_ram(edu, IOVA_DST, 0, PAGE));
-	ASSERT_EQ(-1, pattern_diff(late, self->dst, PAGE));
+	map_readable(_metadata, self, late, IOVA_LATE, 7);
 
 	/* In use: neither the HWPT nor the IOAS under it can go. */
 	ASSERT_EQ(-EBUSY, vmm_destroy(self->iommufd, hwpt));
@@ -540,9 +482,9 @@ FIXTURE_VARIANT_ADD(uapi, smmu1) {
 
 FIXTURE_SETUP(uapi)
 {
-	struct vmm_pci pci[MAX_EDU];
+	struct vmm_pci pci[EDUTEST_MAX];
 
-	ASSERT_EQ(2, find_edus(pci));
+	ASSERT_EQ(2, edutest_find(pci));
 	self->pci = pci[variant->smmu];
 	self->dev.fd = -1;
 	self->iommufd = vmm_iommufd_open();
@@ -732,10 +674,10 @@ TEST_F(uapi, destroy_busy)
  */
 TEST(topology)
 {
-	struct vmm_pci pci[MAX_EDU];
+	struct vmm_pci pci[EDUTEST_MAX];
 	int i;
 
-	ASSERT_EQ(2, find_edus(pci));
+	ASSERT_EQ(2, edutest_find(pci));
 	for (i = 0; i < 2; i++) {
 		TH_LOG("edu %s behind %s, %s", pci[i].bdf, pci[i].iommu,
 		       pci[i].cdev);
@@ -758,6 +700,7 @@ TEST(topology)
 TEST(two_contexts_concurrent)
 {
 	struct vm_dev vd[2] = {};
+	struct edu *edu[2] = { &vd[0].edu, &vd[1].edu };
 	__u8 *src[2], *dst[2], *only0, *copy;
 	int fd[2], i;
 	__u32 ioas[2], hwpt[2];
@@ -784,16 +727,9 @@ TEST(two_contexts_concurrent)
 	}
 	ASSERT_NE(-1, pattern_diff(src[0], src[1], EDU_BUF_SIZE));
 
-	for (i = 0; i < 2; i++)
-		ASSERT_EQ(0, edu_dma_start(&vd[i].edu, IOVA_SRC, 0,
-					   EDU_BUF_SIZE, false));
-	for (i = 0; i < 2; i++)
-		ASSERT_EQ(0, edu_dma_wait(&vd[i].edu, EDU_DMA_TIMEOUT_MS));
-	for (i = 0; i < 2; i++)
-		ASSERT_EQ(0, edu_dma_start(&vd[i].edu, IOVA_DST, 0,
-					   EDU_BUF_SIZE, true));
-	for (i = 0; i < 2; i++)
-		ASSERT_EQ(0, edu_dma_wait(&vd[i].edu, EDU_DMA_TIMEOUT_MS));
+	dma_copy_both(_metadata, edu,
+		      (const __u64[]){ IOVA_SRC, IOVA_SRC },
+		      (const __u64[]){ IOVA_DST, IOVA_DST }, EDU_BUF_SIZE);
 	for (i = 0; i < 2; i++)
 		ASSERT_EQ(-1, pattern_diff(src[i], dst[i], EDU_BUF_SIZE)) {
 			TH_LOG("device %s", vd[i].dev.pci.bdf);
@@ -824,6 +760,7 @@ TEST(two_contexts_concurrent)
 TEST(shared_ioas_two_smmus)
 {
 	struct vm_dev vd[2] = {};
+	struct edu *edu[2] = { &vd[0].edu, &vd[1].edu };
 	__u8 *src, *dst[2], *copy;
 	__u32 ioas, hwpt[2];
 	int fd, i;
@@ -851,17 +788,10 @@ TEST(shared_ioas_two_smmus)
 		ASSERT_EQ(0, vmm_ioas_map(fd, ioas, dst[i], EDU_BUF_SIZE,
 					  IOVA_DST + i * EDU_BUF_SIZE, RW));
 	}
-	for (i = 0; i < 2; i++)
-		ASSERT_EQ(0, edu_dma_start(&vd[i].edu, IOVA_SRC, 0,
-					   EDU_BUF_SIZE, false));
-	for (i = 0; i < 2; i++)
-		ASSERT_EQ(0, edu_dma_wait(&vd[i].edu, EDU_DMA_TIMEOUT_MS));
-	for (i = 0; i < 2; i++)
-		ASSERT_EQ(0, edu_dma_start(&vd[i].edu,
-					   IOVA_DST + i * EDU_BUF_SIZE, 0,
-					   EDU_BUF_SIZE, true));
-	for (i = 0; i < 2; i++)
-		ASSERT_EQ(0, edu_dma_wait(&vd[i].edu, EDU_DMA_TIMEOUT_MS));
+	dma_copy_both(_metadata, edu,
+		      (const __u64[]){ IOVA_SRC, IOVA_SRC },
+		      (const __u64[]){ IOVA_DST, IOVA_DST + EDU_BUF_SIZE },
+		      EDU_BUF_SIZE);
 	for (i = 0; i < 2; i++)
 		ASSERT_EQ(-1, pattern_diff(src, dst[i], EDU_BUF_SIZE));
 

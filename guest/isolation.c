@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "edu.h"
+#include "edutest.h"
 #include "smmuv3.h"
 #include "vmm.h"
 
@@ -45,7 +46,6 @@ int main(void)
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #include <kselftest_harness.h>
 
-#define MAX_EDU		4
 #define VSID_SHARED	0x42	/* both guests use it for their device */
 #define VSID_B		0x43	/* B's device, after B renames it */
 #define CD_IPA		0x40000000ull
@@ -70,19 +70,6 @@ struct vm {
 	__u32 vsid;
 };
 
-/* The two edus behind the first SMMU: out[0] for A, out[1] for B. */
-static int find_pair(struct vmm_pci *out)
-{
-	struct vmm_pci pci[MAX_EDU];
-	int n = vmm_find_pci(EDU_VENDOR, EDU_DEVICE, pci, MAX_EDU);
-
-	if (n < 3 || n > MAX_EDU || strcmp(pci[0].iommu, pci[1].iommu))
-		return -ENODEV;
-	out[0] = pci[0];
-	out[1] = pci[1];
-	return 0;
-}
-
 /*
  * One VM: @extra IOASes first, so that the two contexts' ids differ and
  * an id of one names nothing (or something else) in the other.
@@ -100,12 +87,9 @@ static void vm_setup(struct __test_metadata *_metadata, struct vm *vm,
 	ASSERT_EQ(0, vmm_ioas_alloc(vm->fd, &vm->ioas));
 	ASSERT_EQ(0, vmm_dev_open(&vm->dev, pci));
 	ASSERT_EQ(0, vmm_dev_bind(&vm->dev, vm->fd));
-	ASSERT_EQ(0, vmm_hwpt_alloc(vm->fd, vm->dev.dev_id, vm->ioas,
-				    IOMMU_HWPT_ALLOC_NEST_PARENT,
-				    IOMMU_HWPT_DATA_NONE, NULL, 0, &vm->parent));
-	ASSERT_EQ(0, vmm_viommu_alloc(vm->fd, vm->dev.dev_id, vm->parent,
-				      IOMMU_VIOMMU_TYPE_ARM_SMMUV3, NULL, 0,
-				      &vm->viommu));
+	ASSERT_EQ(0, vmm_viommu_create(vm->fd, vm->dev.dev_id, vm->ioas,
+				       IOMMU_VIOMMU_TYPE_ARM_SMMUV3, NULL, 0,
+				       &vm->parent, &vm->viommu));
 	ASSERT_EQ(0, vmm_viommu_set_dev_id(vm->fd, vm->viommu,
 					   vm->dev.dev_id, vsid));
 	vm->vsid = vsid;
@@ -151,7 +135,8 @@ FIXTURE_SETUP(two_vms)
 {
 	self->a.fd = self->b.fd = -1;
 	self->a.dev.fd = self->b.dev.fd = -1;
-	ASSERT_EQ(0, find_pair(self->pci)) {
+	/* The two edus behind SMMU 0: pci[0] for A, pci[1] for B. */
+	ASSERT_EQ(0, edutest_find_pair(self->pci)) {
 		TH_LOG("needs two edus behind one SMMU (topology dual)");
 	}
 	/* Both guests name their device VSID_SHARED */

@@ -52,7 +52,9 @@
 #include <unistd.h>
 
 #include "iommufd_test.h"
+#include "seed.h"
 #include "smmuv3.h"
+#include "testdev.h"
 #include "vmm.h"
 
 #ifndef VMM_HAVE_VIOMMU
@@ -63,8 +65,6 @@ int main(void)
 }
 #else
 
-#define EDU_VENDOR	0x1234
-#define EDU_DEVICE	0x11e8
 #define MAX_DEV		4
 #define NR_IOMMU	2
 
@@ -116,10 +116,7 @@ static int pci_iommu[MAX_DEV];
 
 static __u32 rnd(__u64 *s)
 {
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return (*s * 0x2545f4914f6cdd1dull) >> 32;
+	return xorshift64s(s) >> 32;
 }
 
 /* Count a call; an errno outside @ok (0-terminated list) is a failure. */
@@ -138,50 +135,29 @@ static void account(int t, int ret, const int *ok)
 		       strerror(-ret), (uint64_t)seed);
 }
 
-static int xioctl(int fd, unsigned long req, void *arg)
-{
-	return ioctl(fd, req, arg) ? -errno : 0;
-}
-
 /* ---- the context ------------------------------------------------------ */
 
 static int dev_bind(struct rdev *d)
 {
-	if (mode == MOCK) {
-		struct iommu_test_cmd cmd = {
-			.size = sizeof(cmd),
-			.op = IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS,
-			.id = C.ioas,
-			.mock_domain_flags.dev_flags =
-				d->iommu ? MOCK_FLAGS_DEVICE_IOMMU2 : 0,
-		};
-		int ret = xioctl(C.fd, IOMMU_TEST_CMD, &cmd);
+	__u32 dev_id;
+	int ret;
 
-		if (ret)
-			return ret;
-		d->stdev_id = cmd.mock_domain_flags.out_stdev_id;
-		d->dev_id = cmd.mock_domain_flags.out_idev_id;
-		return 0;
-	}
-	if (vmm_dev_open(&d->vd, &d->pci) || vmm_dev_bind(&d->vd, C.fd)) {
-		int ret = -errno;
-
-		vmm_dev_close(&d->vd);
+	if (mode == MOCK)
+		ret = mock_dev_add(C.fd, C.ioas, d->iommu, &dev_id,
+				   &d->stdev_id, NULL);
+	else
+		ret = edu_dev_bind(&d->vd, &d->pci, C.fd);
+	if (ret)
 		return ret;
-	}
-	d->dev_id = d->vd.dev_id;
+	d->dev_id = mode == MOCK ? dev_id : d->vd.dev_id;
 	return 0;
 }
 
 static void dev_unbind(struct rdev *d)
 {
 	if (mode == MOCK) {
-		struct iommu_destroy cmd = {
-			.size = sizeof(cmd), .id = d->stdev_id,
-		};
-
 		if (d->dev_id)
-			xioctl(C.fd, IOMMU_DESTROY, &cmd);
+			vmm_destroy(C.fd, d->stdev_id);
 	} else {
 		vmm_dev_close(&d->vd);
 	}
@@ -204,7 +180,7 @@ static __u32 alloc_viommu(int i)
 	if (d == C.ndev)
 		return 0;
 	cmd.dev_id = C.dev[d].dev_id;
-	return xioctl(C.fd, IOMMU_VIOMMU_ALLOC, &cmd) ? 0 : cmd.out_viommu_id;
+	return testdev_ioctl(C.fd, IOMMU_VIOMMU_ALLOC, &cmd) ? 0 : cmd.out_viommu_id;
 }
 
 /* A nested HWPT that translates (S1 vSTE), or one that bypasses */
@@ -244,7 +220,7 @@ static __u32 alloc_nested(int i, __u32 viommu, bool translate)
 		cmd.data_uptr = (uintptr_t)ste;
 		cmd.data_len = sizeof(ste);
 	}
-	return xioctl(C.fd, IOMMU_HWPT_ALLOC, &cmd) ? 0 : cmd.out_hwpt_id;
+	return testdev_ioctl(C.fd, IOMMU_HWPT_ALLOC, &cmd) ? 0 : cmd.out_hwpt_id;
 }
 
 static int ctx_open(void)
@@ -255,7 +231,7 @@ static int ctx_open(void)
 	C.fd = vmm_iommufd_open();
 	if (C.fd < 0)
 		return C.fd;
-	ret = xioctl(C.fd, IOMMU_IOAS_ALLOC, &ioas);
+	ret = testdev_ioctl(C.fd, IOMMU_IOAS_ALLOC, &ioas);
 	if (ret)
 		return ret;
 	C.ioas = ioas.out_ioas_id;
@@ -275,7 +251,7 @@ static int ctx_open(void)
 		for (d = 0; d < C.ndev && C.dev[d].iommu != i; d++)
 			;
 		cmd.dev_id = C.dev[d].dev_id;
-		ret = xioctl(C.fd, IOMMU_HWPT_ALLOC, &cmd);
+		ret = testdev_ioctl(C.fd, IOMMU_HWPT_ALLOC, &cmd);
 		if (ret)
 			return ret;
 		C.parent[i] = cmd.out_hwpt_id;
@@ -353,8 +329,8 @@ static void do_set(__u64 *s, bool set)
 	};
 
 	account(set ? T_SET : T_UNSET,
-		xioctl(C.fd, set ? IOMMU_VIOMMU_SET_DEV_ID :
-				   IOMMU_VIOMMU_UNSET_DEV_ID, &cmd),
+		testdev_ioctl(C.fd, set ? IOMMU_VIOMMU_SET_DEV_ID :
+					  IOMMU_VIOMMU_UNSET_DEV_ID, &cmd),
 		set ? ok_set : ok_unset);
 }
 
@@ -393,7 +369,7 @@ static void do_inval(__u64 *s)
 		cmd.data_type = IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3;
 		cmd.entry_len = sizeof(e.smmu[0]);
 	}
-	ret = xioctl(C.fd, IOMMU_HWPT_INVALIDATE, &cmd);
+	ret = testdev_ioctl(C.fd, IOMMU_HWPT_INVALIDATE, &cmd);
 	if (cmd.entry_num > (__u32)n || (!ret && cmd.entry_num != (__u32)n))
 		ret = -ERANGE;	/* never an allowed answer */
 	account(T_INVAL, ret, ok);
@@ -410,20 +386,12 @@ static void do_attach(__u64 *s)
 	int ret;
 
 	pthread_rwlock_rdlock(&d->lock);
-	if (mode == MOCK) {
-		struct iommu_test_cmd cmd = {
-			.size = sizeof(cmd),
-			.op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE,
-			.id = d->stdev_id,
-			.mock_domain_replace.pt_id = pt,
-		};
-
-		ret = xioctl(C.fd, IOMMU_TEST_CMD, &cmd);
-	} else if (d->vd.fd >= 0) {
+	if (mode == MOCK)
+		ret = mock_dev_replace(C.fd, d->stdev_id, pt, NULL);
+	else if (d->vd.fd >= 0)
 		ret = vmm_dev_attach(&d->vd, pt, NULL);
-	} else {
+	else
 		ret = -ENOENT;
-	}
 	pthread_rwlock_unlock(&d->lock);
 	account(T_ATTACH, ret, ok);
 }
@@ -439,7 +407,7 @@ static void do_destroy(__u64 *s)
 		      what == 1 ? C.bypass[i] : C.nested[i],
 	};
 
-	ret = xioctl(C.fd, IOMMU_DESTROY, &cmd);
+	ret = testdev_ioctl(C.fd, IOMMU_DESTROY, &cmd);
 	account(T_DESTROY, ret, ok);
 	if (ret)
 		return;
@@ -475,7 +443,7 @@ static void do_vdevice(__u64 *s)
 			.virt_id = 0x40 + rnd(s) % 4,
 		};
 
-		ret = xioctl(C.fd, IOMMU_VDEVICE_ALLOC, &cmd);
+		ret = testdev_ioctl(C.fd, IOMMU_VDEVICE_ALLOC, &cmd);
 		account(T_VDEV, ret, ok_alloc);
 		/* A slot's old vDEVICE, if any, is left to unbind and close */
 		if (!ret)
@@ -483,7 +451,7 @@ static void do_vdevice(__u64 *s)
 	} else {
 		struct iommu_destroy cmd = { .size = sizeof(cmd), .id = id };
 
-		ret = xioctl(C.fd, IOMMU_DESTROY, &cmd);
+		ret = testdev_ioctl(C.fd, IOMMU_DESTROY, &cmd);
 		account(T_VDEV, ret, ok_destroy);
 		if (ret != -EBUSY)
 			C.vdev[slot] = 0;
@@ -541,7 +509,7 @@ static void do_vevent(__u64 *s)
 			.veventq_depth = 1 + rnd(s) % 8,
 		};
 
-		ret = xioctl(C.fd, IOMMU_VEVENTQ_ALLOC, &cmd);
+		ret = testdev_ioctl(C.fd, IOMMU_VEVENTQ_ALLOC, &cmd);
 		account(T_VEVENT, ret, ok_alloc);
 		if (!ret) {
 			C.veventq[i] = cmd.out_veventq_id;
@@ -558,7 +526,7 @@ static void do_vevent(__u64 *s)
 
 		close(C.veventq_fd[i]);
 		C.veventq_fd[i] = -1;
-		account(T_VEVENT, xioctl(C.fd, IOMMU_DESTROY, &cmd),
+		account(T_VEVENT, testdev_ioctl(C.fd, IOMMU_DESTROY, &cmd),
 			(const int[]){ 0 });
 		return;
 	}
@@ -569,7 +537,7 @@ static void do_vevent(__u64 *s)
 			.trigger_vevent.dev_id = pick(s)->dev_id,
 		};
 
-		account(T_VEVENT, xioctl(C.fd, IOMMU_TEST_CMD, &cmd), ok_use);
+		account(T_VEVENT, testdev_ioctl(C.fd, IOMMU_TEST_CMD, &cmd), ok_use);
 		return;
 	}
 	ret = read_vevents(i);
@@ -645,7 +613,6 @@ static void *worker(void *arg)
 
 int main(int argc, char **argv)
 {
-	struct timespec now;
 	pthread_rwlockattr_t attr;
 	pthread_t th[NR_T];
 	unsigned int secs = 20;
@@ -658,9 +625,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	mode = strcmp(argv[1], "mock") ? SMMU : MOCK;
-	/* The guest has no RTC: the monotonic clock's nanoseconds differ per boot */
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	seed = ((__u64)now.tv_nsec << 20 ^ now.tv_sec ^ (__u64)getpid() << 48) | 1;
+	seed = clock_seed();
 	for (i = 2; i < argc; i++) {
 		if (!strncmp(argv[i], "secs=", 5))
 			secs = strtoul(argv[i] + 5, NULL, 0);
@@ -683,14 +648,12 @@ int main(int argc, char **argv)
 		for (i = 0; i < 3; i++)
 			C.dev[i].iommu = i == 2;
 	} else {
-		n = vmm_find_pci(EDU_VENDOR, EDU_DEVICE, pcis, MAX_DEV);
+		n = edu_find_all(pcis, pci_iommu, MAX_DEV);
 		if (n < 2 || n > MAX_DEV) {
 			printf("not ok 1 set-up # found %d edus\n", n);
 			return 1;
 		}
 		for (i = 0; i < n; i++) {
-			pci_iommu[i] = i && strcmp(pcis[i].iommu, pcis[i - 1].iommu) ?
-				       pci_iommu[i - 1] + 1 : i ? pci_iommu[i - 1] : 0;
 			C.dev[i].pci = pcis[i];
 			C.dev[i].iommu = pci_iommu[i];
 		}

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * regress-viommu: deterministic regression tests for kernel bugs that
- * guest/fuzz-viommu.c found, on the mock driver (iommufd selftest).
+ * guest/fuzz-viommu/ found, on the mock driver (iommufd selftest).
  *
  * xa_enomem_leftover: IOMMU_VIOMMU_SET_DEV_ID of an ID far from 0 needs
  * several levels of xarray nodes. When the allocation of a lower level and
@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "iommufd_test.h"
+#include "testdev.h"
 #include "vmm.h"
 
 #ifndef VMM_HAVE_VIOMMU
@@ -58,11 +59,6 @@ static int put(const char *attr, const char *val)
 	return vmm_write_file(path, val);
 }
 
-static int ioctl_err(int fd, unsigned long req, void *arg)
-{
-	return ioctl(fd, req, arg) ? -errno : 0;
-}
-
 static int set_dev_id(int fd, __u32 viommu, __u32 dev, __u64 id, bool set)
 {
 	struct iommu_viommu_set_dev_id cmd = {
@@ -72,8 +68,8 @@ static int set_dev_id(int fd, __u32 viommu, __u32 dev, __u64 id, bool set)
 		.id = id,
 	};
 
-	return ioctl_err(fd, set ? IOMMU_VIOMMU_SET_DEV_ID :
-				   IOMMU_VIOMMU_UNSET_DEV_ID, &cmd);
+	return testdev_ioctl(fd, set ? IOMMU_VIOMMU_SET_DEV_ID :
+				       IOMMU_VIOMMU_UNSET_DEV_ID, &cmd);
 }
 
 FIXTURE(mock) {
@@ -84,10 +80,6 @@ FIXTURE(mock) {
 FIXTURE_SETUP(mock)
 {
 	struct iommu_ioas_alloc ioas = { .size = sizeof(ioas) };
-	struct iommu_test_cmd dom = {
-		.size = sizeof(dom),
-		.op = IOMMU_TEST_OP_MOCK_DOMAIN,
-	};
 	struct iommu_hwpt_alloc hwpt = {
 		.size = sizeof(hwpt),
 		.flags = IOMMU_HWPT_ALLOC_NEST_PARENT,
@@ -95,14 +87,13 @@ FIXTURE_SETUP(mock)
 
 	self->fd = vmm_iommufd_open();
 	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(0, ioctl_err(self->fd, IOMMU_IOAS_ALLOC, &ioas));
+	ASSERT_EQ(0, testdev_ioctl(self->fd, IOMMU_IOAS_ALLOC, &ioas));
 	self->ioas = ioas.out_ioas_id;
-	dom.id = self->ioas;
-	ASSERT_EQ(0, ioctl_err(self->fd, IOMMU_TEST_CMD, &dom));
-	self->idev = dom.mock_domain.out_idev_id;
+	ASSERT_EQ(0, mock_dev_add(self->fd, self->ioas, 0, &self->idev, NULL,
+				  NULL));
 	hwpt.dev_id = self->idev;
 	hwpt.pt_id = self->ioas;
-	ASSERT_EQ(0, ioctl_err(self->fd, IOMMU_HWPT_ALLOC, &hwpt));
+	ASSERT_EQ(0, testdev_ioctl(self->fd, IOMMU_HWPT_ALLOC, &hwpt));
 	self->parent = hwpt.out_hwpt_id;
 }
 
@@ -123,7 +114,7 @@ static __u32 viommu_alloc(struct __test_metadata *_metadata,
 		.hwpt_id = self->parent,
 	};
 
-	EXPECT_EQ(0, ioctl_err(self->fd, IOMMU_VIOMMU_ALLOC, &cmd));
+	EXPECT_EQ(0, testdev_ioctl(self->fd, IOMMU_VIOMMU_ALLOC, &cmd));
 	return cmd.out_viommu_id;
 }
 
@@ -155,7 +146,7 @@ static int ioctl_budget(struct __test_metadata *_metadata, int mif,
 	ASSERT_EQ(0, put("times", "2"));
 	ASSERT_EQ(0, put("probability", "100"));
 	ASSERT_EQ(1, pwrite(mif, "1", 1, 0));
-	ret = ioctl_err(fd, req, arg);
+	ret = testdev_ioctl(fd, req, arg);
 	ASSERT_EQ(1, pwrite(mif, "0", 1, 0));
 	ASSERT_EQ(0, put("probability", "0"));
 	return ret;
@@ -195,7 +186,7 @@ TEST_F(mock, xa_enomem_leftover)
 		}
 		/* No ID: the vIOMMU goes, with no WARN for empty nodes */
 		destroy.id = viommu;
-		ASSERT_EQ(0, ioctl_err(self->fd, IOMMU_DESTROY, &destroy));
+		ASSERT_EQ(0, testdev_ioctl(self->fd, IOMMU_DESTROY, &destroy));
 	}
 	TH_LOG("%d of %d budgets failed the SET with ENOMEM", nomem,
 	       (4 * 1024 - 1) / 32 + 1);
@@ -230,7 +221,7 @@ TEST_F(mock, domain_fill_enomem_leftover)
 		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	ASSERT_NE(MAP_FAILED, buf);
 	map.user_va = (uintptr_t)buf;
-	ASSERT_EQ(0, ioctl_err(self->fd, IOMMU_IOAS_MAP, &map));
+	ASSERT_EQ(0, testdev_ioctl(self->fd, IOMMU_IOAS_MAP, &map));
 	mif = failslab_setup(_metadata);
 
 	for (budget = 1; budget < 8 * 1024; budget += 32) {
@@ -242,7 +233,7 @@ TEST_F(mock, domain_fill_enomem_leftover)
 			continue;
 		}
 		destroy.id = hwpt.out_hwpt_id;
-		ASSERT_EQ(0, ioctl_err(self->fd, IOMMU_DESTROY, &destroy));
+		ASSERT_EQ(0, testdev_ioctl(self->fd, IOMMU_DESTROY, &destroy));
 	}
 	TH_LOG("%d of %d budgets failed the HWPT_ALLOC with ENOMEM", nomem,
 	       (8 * 1024 - 1) / 32 + 1);

@@ -15,18 +15,16 @@ set -uo pipefail
 trace=${1:?usage: check-cmdq-errors.sh TRACEFILE}
 [ -r "$trace" ] || { echo "check-cmdq-errors.sh: cannot read $trace" >&2; exit 2; }
 
-awk '
+awk -f "$(dirname "$0")/tap.awk" -f - "$trace" <<'AWK'
 /smmuv3_cmdq_exec / { cmds++ }
-/smmuv3_cmdq_consume_error/ { if (nerr++ < 5) err = err "# " $0 "\n" }
-/smmuv3_write_gerror/ { if (nge++ < 5) ge = ge "# " $0 "\n" }
+/smmuv3_cmdq_consume_error/ { note("cerror", $0) }
+/smmuv3_write_gerror/ { note("gerror", $0) }
 END {
 	print "TAP version 13"
 	print "1..3"
-	printf "%sok 1 the trace holds consumed commands (%d)\n", cmds ? "" : "not ", cmds
-	printf "%sok 2 no command error on any SMMU command queue (%d)\n", nerr ? "not " : "", nerr
-	printf "%s", err
-	printf "%sok 3 no SMMU global error (%d)\n", nge ? "not " : "", nge
-	printf "%s", ge
-	exit !cmds || nerr || nge
+	tap(cmds, "the trace holds consumed commands (" cmds + 0 ")")
+	tap(!nd["cerror"], "no command error on any SMMU command queue (" nd["cerror"] + 0 ")", "cerror")
+	tap(!nd["gerror"], "no SMMU global error (" nd["gerror"] + 0 ")", "gerror")
+	exit failed > 0
 }
-' "$trace"
+AWK

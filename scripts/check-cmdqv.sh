@@ -35,26 +35,7 @@ check() {
 		echo "check-cmdqv.sh: cannot read $trace or $console" >&2
 		return 2
 	fi
-	awk -v console="$console" '
-function tap(ok, what) {
-	n++
-	printf "%sok %d %s\n", ok ? "" : "not ", n, what
-	if (!ok)
-		failed++
-}
-
-function note(key, line) {
-	if (nd[key]++ < 3)
-		printf "# %s: %s\n", key, line
-}
-
-function fields(   i, kv) {
-	delete f
-	for (i = 1; i <= NF; i++)
-		if (split($i, kv, "=") == 2)
-			f[kv[1]] = kv[2]
-}
-
+	awk -v console="$console" -f "$(dirname "$0")/tap.awk" -f - "$trace" <<'AWK'
 BEGIN {
 	smmus[1] = "smmuv3.0"; smmus[2] = "smmuv3.1"
 	psid["smmuv3.0"] = 1792; psid["smmuv3.1"] = 1793	# 0x700 + index
@@ -162,22 +143,25 @@ END {
 		tap(ncfgi[s] > 0 && ntlbi[s] > 0 && !nd["VINTF0 not HYP_OWN or refused"] &&
 		    !nd["VCMDQ not allocated to VINTF0"],
 		    s ": host commands consumed from VINTF0 VCMDQs (CFGI_* " ncfgi[s] + 0 \
-		    ", TLBI_* " ntlbi[s] + 0 ")")
+		    ", TLBI_* " ntlbi[s] + 0 ")",
+		    "VINTF0 not HYP_OWN or refused|VCMDQ not allocated to VINTF0")
 		tap(!nd["own CMDQ after VINTF0 up " s] && !qerr[s, 0],
-		    s ": once VINTF0 was up, nothing reached the SMMU from its own CMDQ; no VINTF0 error")
+		    s ": once VINTF0 was up, nothing reached the SMMU from its own CMDQ; no VINTF0 error",
+		    "own CMDQ after VINTF0 up " s "|VINTF0 error")
 		tap(nvmid[s, "TLBI_NH_ASID"] > 0 && nvmid[s, "TLBI_NH_VA"] > 0 && !nd["VMID " s],
 		    s ": VINTF1 TLBI_NH_ASID/VA reached the SMMU with VINTF1 VMID " vmid1 \
-		    " only, not the guest-written " guest_vmid)
+		    " only, not the guest-written " guest_vmid, "VMID " s)
 		tap(natc[s] > 0 && !nd["SID " s],
-		    s ": VINTF1 ATC_INV reached the SMMU with pSID " psid[s] " only, not vSID " vsid)
+		    s ": VINTF1 ATC_INV reached the SMMU with pSID " psid[s] " only, not vSID " vsid,
+		    "SID " s)
 		tap(refused[s] == 3 && qerr[s, 1] == 3 && !nd["refused " s],
 		    s ": VINTF1 refused CFGI_ALL and 2 unmatched ATC_INV (" refused[s] + 0 \
-		    " refused, " qerr[s, 1] + 0 " queue errors), none reached the SMMU")
+		    " refused, " qerr[s, 1] + 0 " queue errors), none reached the SMMU", "refused " s)
 	}
-	tap(!nd["VINTF1 HYP_OWN"], "no VINTF1 command ran as HYP_OWN")
+	tap(!nd["VINTF1 HYP_OWN"], "no VINTF1 command ran as HYP_OWN", "VINTF1 HYP_OWN")
 	exit failed > 0
 }
-' "$trace"
+AWK
 }
 
 # Synthetic traces for --self-test: a good one, and ways it can go wrong.
@@ -219,20 +203,8 @@ self_test() {
 	good_trace > "$tmp/good"
 	echo "TAP version 13"
 	echo "1..6"
-	expect() {	# expect pass|fail NAME: check $tmp/trace against $tmp/console
-		t=$((t + 1))
-		if check "$tmp/trace" "${3:-$tmp/console}" > "$tmp/out" 2>&1; then
-			rc=pass
-		else
-			rc=fail
-		fi
-		if [ "$rc" = "$1" ]; then
-			echo "ok $t $2"
-		else
-			echo "not ok $t $2 (the check said $rc)"
-			sed 's/^/# /' "$tmp/out"
-			failed=1
-		fi
+	expect() {	# expect pass|fail NAME [CONSOLE]: check $tmp/trace
+		expect_check "$1" "$2" check "$tmp/trace" "${3:-$tmp/console}"
 	}
 	cp "$tmp/good" "$tmp/trace"
 	expect pass "a trace of the expected commands passes"
@@ -253,6 +225,7 @@ self_test() {
 }
 
 if [ "${1:-}" = --self-test ]; then
+	. "$(dirname "$0")/selftest.sh"
 	self_test
 	exit
 fi

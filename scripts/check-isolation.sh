@@ -21,19 +21,7 @@ set -uo pipefail
 trace=${1:?usage: check-isolation.sh TRACEFILE}
 [ -r "$trace" ] || { echo "check-isolation.sh: cannot read $trace" >&2; exit 2; }
 
-awk '
-function note(key, line) {
-	if (nd[key]++ < 5)
-		diag[key] = diag[key] "# " line "\n"
-}
-function tap(ok, what, key) {
-	n++
-	printf "%sok %d %s\n", ok ? "" : "not ", n, what
-	if (!ok) {
-		failed++
-		printf "%s", diag[key]
-	}
-}
+awk -f "$(dirname "$0")/tap.awk" -f - "$trace" <<'AWK'
 BEGIN {
 	opener["0xa11a00000000"] = "A"; closer["0xa11a00001000"] = "A"
 	opener["0xb11b00000000"] = "B"; closer["0xb11b00001000"] = "B"
@@ -41,10 +29,7 @@ BEGIN {
 	vm = ""
 }
 /smmuv3_cmdq_exec / {
-	delete f
-	for (i = 1; i <= NF; i++)
-		if (split($i, kv, "=") == 2)
-			f[kv[1]] = kv[2]
+	fields()
 	if (f["smmu"] != "smmuv3.0")
 		next
 	c = f["cmd"]; sub(/^SMMU_CMD_/, "", c)
@@ -52,7 +37,7 @@ BEGIN {
 	line = sprintf("line %d: %s sid=%d vmid=%d addr=%s", FNR, c, sid, vmid, a)
 	if (c == "TLBI_NH_VA" && (a in opener)) {
 		if (vm != "")
-			note("nest", line " opens a window inside " vm "'"'"'s")
+			note("nest", line " opens a window inside " vm "'s")
 		vm = opener[a]
 		opened[vm]++
 	}
@@ -65,7 +50,7 @@ BEGIN {
 		else if (vmid != the_vmid[vm])
 			note("vmid " vm, line " (first " the_vmid[vm] ")")
 		if (vmid == 0)
-			note("vmid " vm, line " (VMID 0 is the host'"'"'s)")
+			note("vmid " vm, line " (VMID 0 is the host's)")
 	}
 	if (c ~ /^CFGI_/) {
 		ncfgi[vm]++
@@ -86,9 +71,9 @@ END {
 	tap(opened["A"] && closed["A"] && opened["B"] && closed["B"] && !nd["nest"],
 	    "both VMs sent their commands in closed windows (A " cmds["A"] + 0 \
 	    " commands, B " cmds["B"] + 0 ")", "nest")
-	tap(("A" in the_vmid) && !nd["vmid A"], "every command of VM A carried A'"'"'s VMID (" \
+	tap(("A" in the_vmid) && !nd["vmid A"], "every command of VM A carried A's VMID (" \
 	    the_vmid["A"] ")", "vmid A")
-	tap(("B" in the_vmid) && !nd["vmid B"], "every command of VM B carried B'"'"'s VMID (" \
+	tap(("B" in the_vmid) && !nd["vmid B"], "every command of VM B carried B's VMID (" \
 	    the_vmid["B"] ")", "vmid B")
 	diag["differ"] = "# both VMs used VMID " the_vmid["A"] "\n"
 	tap(("A" in the_vmid) && ("B" in the_vmid) && the_vmid["A"] != the_vmid["B"],
@@ -99,4 +84,4 @@ END {
 	    "sid B")
 	exit failed != 0
 }
-' "$trace"
+AWK

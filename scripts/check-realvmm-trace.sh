@@ -35,26 +35,7 @@ set -uo pipefail
 
 check() {
 	[ -r "$1" ] || { echo "check-realvmm-trace.sh: cannot read $1" >&2; return 2; }
-	awk '
-function field(name,    i) {
-	for (i = 2; i <= NF; i++)
-		if (index($i, name "=") == 1)
-			return substr($i, length(name) + 2)
-	return ""
-}
-function tap(ok, what, key) {
-	n++
-	printf "%sok %d %s\n", ok ? "" : "not ", n, what
-	if (!ok) {
-		failed++
-		if (key in diag)
-			printf "%s", diag[key]
-	}
-}
-function note(key, line) {
-	if (nd[key]++ < 5)
-		diag[key] = diag[key] "# " line "\n"
-}
+	awk -f "$(dirname "$0")/tap.awk" -f - "$1" <<'AWK'
 BEGIN {
 	runname[0] = "cmdqv=off"; runname[1] = "cmdqv=on"
 	for (r = 0; r < 2; r++) {
@@ -66,35 +47,36 @@ BEGIN {
 	pair["smmuv3.0"] = "24>8"; pair["smmuv3.1"] = "4352>2304"
 	win = -1
 }
+{ fields() }
 $1 == "tegra241_cmdqv_cmd" {
-	s = field("smmu")
-	pend[s] = field("vintf"); pendcmd[s] = field("cmd")
-	pendown[s] = field("hyp_own")
+	s = f["smmu"]
+	pend[s] = f["vintf"]; pendcmd[s] = f["cmd"]
+	pendown[s] = f["hyp_own"]
 	next
 }
-win >= 0 && $1 == "tegra241_cmdqv_vintf_config" && field("en") == 1 && field("hyp_own") == 0 {
-	vintfvmid[win, field("smmu")] = field("vmid")
+win >= 0 && $1 == "tegra241_cmdqv_vintf_config" && f["en"] == 1 && f["hyp_own"] == 0 {
+	vintfvmid[win, f["smmu"]] = f["vmid"]
 	next
 }
 # A SID pair is the SID_MATCH (enabled, vSID) and SID_REPLACE (pSID) of
 # one slot of a VINTF, written in either order.
 win >= 0 && $1 == "tegra241_cmdqv_sid_match" {
-	s = field("smmu"); k = s SUBSEP field("vintf") SUBSEP field("slot")
-	vsid[k] = field("enable") == 1 ? field("vsid") : ""
+	s = f["smmu"]; k = s SUBSEP f["vintf"] SUBSEP f["slot"]
+	vsid[k] = f["enable"] == 1 ? f["vsid"] : ""
 	if (vsid[k] != "" && psid_of[k] != "")
 		pairs[win, s, vsid[k] ">" psid_of[k]] = 1
 	next
 }
 win >= 0 && $1 == "tegra241_cmdqv_sid_replace" {
-	s = field("smmu"); k = s SUBSEP field("vintf") SUBSEP field("slot")
-	psid_of[k] = field("psid")
+	s = f["smmu"]; k = s SUBSEP f["vintf"] SUBSEP f["slot"]
+	psid_of[k] = f["psid"]
 	if (vsid[k] != "" && psid_of[k] != "")
 		pairs[win, s, vsid[k] ">" psid_of[k]] = 1
 	next
 }
 $1 != "smmuv3_cmdq_exec" { next }
 {
-	s = field("smmu"); cmd = field("cmd"); addr = field("addr")
+	s = f["smmu"]; cmd = f["cmd"]; addr = f["addr"]
 	vintf = -1
 	if ((s in pend) && pendcmd[s] == cmd) {
 		vintf = pend[s] + 0
@@ -113,12 +95,12 @@ $1 != "smmuv3_cmdq_exec" { next }
 	}
 	if (win < 0)
 		next
-	sid = field("sid") + 0
+	sid = f["sid"] + 0
 	if (sid >= 0 && !(sid in psid)) {
 		badsid[win]++
 		note("sid" win, $0)
 	}
-	vmid = field("vmid") + 0
+	vmid = f["vmid"] + 0
 	if (cmd !~ /^SMMU_CMD_TLBI_NH_(VA|ASID)$/ || vmid <= 0)
 		next
 	k = win SUBSEP s
@@ -158,7 +140,8 @@ END {
 	}
 	printf "1..%d\n", n
 	exit failed ? 1 : 0
-}' "$1"
+}
+AWK
 }
 
 # A trace of what the two runs should leave: per run and SMMU, the host's
@@ -200,15 +183,7 @@ self_test() {
 	echo "TAP version 13"
 	echo "1..9"
 	expect() {	# expect pass|fail NAME: check $tmp/trace
-		t=$((t + 1))
-		if check "$tmp/trace" > "$tmp/out" 2>&1; then rc=pass; else rc=fail; fi
-		if [ "$rc" = "$1" ]; then
-			echo "ok $t $2"
-		else
-			echo "not ok $t $2 (the check said $rc)"
-			sed 's/^/# /' "$tmp/out"
-			failed=1
-		fi
+		expect_check "$1" "$2" check "$tmp/trace"
 	}
 	cp "$tmp/good" "$tmp/trace"
 	expect pass "a trace of the expected commands passes"
@@ -236,6 +211,7 @@ self_test() {
 }
 
 if [ "${1:-}" = --self-test ]; then
+	. "$(dirname "$0")/selftest.sh"
 	self_test
 	exit
 fi

@@ -34,34 +34,17 @@
 #
 # and during boot CFGI_* also carry 0 (CFGI_ALL) on both and 0x800 on
 # smmuv3.1. Each SMMU must also have received a TLBI_NH_VA for the guest VA
-# that guest/e2e-nested.c remaps (VA_DST, 0x123400200000): nothing but a
+# that guest/e2e-nested/ remaps (VA_DST, 0x123400200000): nothing but a
 # guest command through that SMMU's vIOMMU invalidates that address. The
 # guest's vSIDs (0x42, 0x43 given by IOMMU_VIOMMU_SET_DEV_ID, 0x52, 0x53 by
 # IOMMU_VDEVICE_ALLOC) and the VMID the guest writes into a TLBI_NH_ASID
-# (0x5a5a, guest/e2e-nested.c) must never show up.
+# (0x5a5a, guest/e2e-nested/) must never show up.
 set -uo pipefail
 
 trace=${1:?usage: check-trace.sh TRACEFILE}
 [ -r "$trace" ] || { echo "check-trace.sh: cannot read $trace" >&2; exit 2; }
 
-awk '
-function tap(ok, what, key) {
-	n++
-	printf "%sok %d %s\n", ok ? "" : "not ", n, what
-	if (ok)
-		return
-	failed++
-	printf "%s", diag[key]
-	if (nd[key] > 5)
-		printf "# ... and %d more\n", nd[key] - 5
-}
-
-# At most a few diagnostics per test: the first offenders tell the story.
-function note(key, line) {
-	if (nd[key]++ < 5)
-		diag[key] = diag[key] "# " line "\n"
-}
-
+awk -f "$(dirname "$0")/tap.awk" -f - "$trace" <<'AWK'
 BEGIN {
 	smmus[1] = "smmuv3.0"; smmus[2] = "smmuv3.1"
 	# SIDs allowed in CFGI_* always, and only during boot (decimal).
@@ -75,10 +58,7 @@ BEGIN {
 }
 
 /smmuv3_cmdq_exec / {
-	delete f
-	for (i = 1; i <= NF; i++)
-		if (split($i, kv, "=") == 2)
-			f[kv[1]] = kv[2]
+	fields()
 	s = f["smmu"]; c = f["cmd"]; sid = f["sid"] + 0; vmid = f["vmid"] + 0
 	sub(/^SMMU_CMD_/, "", c)
 	line = sprintf("line %d: %s %s sid=%s vmid=%s", FNR, s, c,
@@ -153,4 +133,4 @@ END {
 	    "gvmid")
 	exit failed != 0
 }
-' "$trace"
+AWK

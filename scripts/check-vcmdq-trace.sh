@@ -1,5 +1,5 @@
 #!/bin/bash
-# Check a QEMU trace of the VCMDQ tests (guest/e2e-nested.c, fixture vcmdq
+# Check a QEMU trace of the VCMDQ tests (guest/e2e-nested/cmdqv.h, fixture vcmdq
 # and vcmdq_two_vintfs, topology dual with a Tegra241 CMDQV on each SMMU)
 # for what reached the SMMUs through the guest-owned VINTFs:
 #
@@ -24,21 +24,7 @@ set -uo pipefail
 trace=${1:?usage: check-vcmdq-trace.sh TRACEFILE}
 [ -r "$trace" ] || { echo "check-vcmdq-trace.sh: cannot read $trace" >&2; exit 2; }
 
-awk '
-function tap(ok, what, key) {
-	n++
-	printf "%sok %d %s\n", ok ? "" : "not ", n, what
-	if (ok)
-		return
-	failed++
-	printf "%s", diag[key]
-}
-
-function note(key, line) {
-	if (nd[key]++ < 5)
-		diag[key] = diag[key] "# " line "\n"
-}
-
+awk -f "$(dirname "$0")/tap.awk" -f - "$trace" <<'AWK'
 BEGIN {
 	smmus[1] = "smmuv3.0"; smmus[2] = "smmuv3.1"
 	psid["smmuv3.0"] = 8; psid["smmuv3.1"] = 2304
@@ -49,10 +35,7 @@ BEGIN {
 }
 
 /tegra241_cmdqv_/ {
-	delete f
-	for (i = 1; i <= NF; i++)
-		if (split($i, kv, "=") == 2)
-			f[kv[1]] = kv[2]
+	fields()
 	s = f["smmu"]
 	line = sprintf("line %d: %s", FNR, $0)
 	sub(/^[0-9]+@[0-9.]+:/, "", line)
@@ -142,4 +125,4 @@ END {
 	}
 	exit failed != 0
 }
-' "$trace"
+AWK

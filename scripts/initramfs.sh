@@ -8,10 +8,12 @@ shopt -s nullglob
 . "$(dirname "$0")/common.sh"
 
 plan=${1:?usage: initramfs.sh PLAN OUT [KOBJ]} out=${2:?} kobj=${3:-$KOBJ}
-# Guest programs: every guest/*.c is one program, linked with the shared
-# code of guest/lib/, against the uAPI headers of the kernel it runs on
-# (so a program sees the series' ioctls), the kselftest harness and the
-# mock driver's test uAPI (iommufd_test.h, for guest/bench.c).
+# Guest programs: every guest/*.c is one program, and so is every
+# directory guest/NAME/ (all its *.c: program NAME) but guest/lib/ and
+# guest/edu-dma/ (a kernel module: scripts/edu-dma-build.sh). Each is
+# linked with the shared code of guest/lib/, against the uAPI headers of
+# the kernel it runs on (so a program sees the series' ioctls), the
+# kselftest harness and the mock driver's test uAPI (iommufd_test.h).
 gbin=$kobj/guest
 mkdir -p "$gbin"
 [ -d "$kobj/usr/include" ] || die "no uAPI headers in ${kobj#"$TOP"/}/usr/include (make kernel)"
@@ -19,13 +21,18 @@ cflags=(-static -O2 -Wall -Wextra -Werror -D_GNU_SOURCE
 	-isystem "$kobj/usr/include" -I "$LINUX/tools/testing/selftests"
 	-I "$TOP/guest/lib" -idirafter "$LINUX/drivers/iommu/iommufd")
 libsrc=("$TOP"/guest/lib/*.c)
-for src in "$TOP"/guest/*.c; do
+for src in "$TOP"/guest/*.c "$TOP"/guest/*/; do
+	src=${src%/}
+	case $src in */guest/lib | */guest/edu-dma) continue ;; esac
+	srcs=("$src") deps=("$src")
+	[ -d "$src" ] && srcs=("$src"/*.c) deps=("$src"/*)
+	[ ${#srcs[@]} -gt 0 ] || continue
 	prog=$gbin/$(basename "$src" .c)
-	newest=$(ls -t "$src" "$TOP"/guest/lib/* "$TOP"/guest/edu-dma/*.h \
+	newest=$(ls -t "${deps[@]}" "$TOP"/guest/lib/* "$TOP"/guest/edu-dma/*.h \
 		"$kobj/usr/include/linux/iommufd.h" \
 		"$LINUX/drivers/iommu/iommufd/iommufd_test.h" 2>/dev/null | head -n 1)
 	[ "$prog" -nt "$newest" ] && continue
-	ccache "${CROSS}gcc" "${cflags[@]}" -o "$prog" "$src" "${libsrc[@]}" -lpthread -lm ||
+	ccache "${CROSS}gcc" "${cflags[@]}" -o "$prog" "${srcs[@]}" "${libsrc[@]}" -lpthread -lm ||
 		die "guest program $(basename "$src") does not build"
 done
 

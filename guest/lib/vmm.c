@@ -378,6 +378,26 @@ int vmm_viommu_alloc(int iommufd, __u32 dev_id, __u32 parent_id, __u32 type,
 	return ret;
 }
 
+int vmm_viommu_create(int iommufd, __u32 dev_id, __u32 ioas_id, __u32 type,
+		      void *data, __u32 data_len, __u32 *parent_id,
+		      __u32 *viommu_id)
+{
+	int ret = vmm_hwpt_alloc(iommufd, dev_id, ioas_id,
+				 IOMMU_HWPT_ALLOC_NEST_PARENT,
+				 IOMMU_HWPT_DATA_NONE, NULL, 0, parent_id);
+
+	if (ret)
+		return ret;
+	ret = vmm_viommu_alloc(iommufd, dev_id, *parent_id, type, data,
+			       data_len, viommu_id);
+	if (ret) {
+		/* Nothing left behind; errno stays the vIOMMU's. */
+		vmm_destroy(iommufd, *parent_id);
+		errno = -ret;
+	}
+	return ret;
+}
+
 int vmm_viommu_set_dev_id(int iommufd, __u32 viommu_id, __u32 dev_id,
 			  __u64 vid)
 {

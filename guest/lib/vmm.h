@@ -136,6 +136,7 @@ int vmm_hw_info(int iommufd, __u32 dev_id, void *data, __u32 *data_len,
  *	vmm_hwpt_alloc(IOMMU_HWPT_ALLOC_NEST_PARENT)	stage 2 on the IOAS
  *	vmm_viommu_alloc()				the VM's slice of that
  *							IOMMU (its VMID)
+ *	  (vmm_viommu_create(): these two in one call)
  *	vmm_viommu_set_dev_id()				device <-> guest's vSID
  *	vmm_hwpt_alloc(pt_id = vIOMMU, guest's STE)	the guest's stage 1
  *	vmm_dev_attach(nested HWPT)			device now translates
@@ -152,6 +153,14 @@ int vmm_hw_info(int iommufd, __u32 dev_id, void *data, __u32 *data_len,
  */
 int vmm_viommu_alloc(int iommufd, __u32 dev_id, __u32 parent_id, __u32 type,
 		     void *data, __u32 data_len, __u32 *viommu_id);
+/*
+ * The first two steps in one: a nesting parent on the IOAS @ioas_id (the
+ * guest's IPA space) for the IOMMU behind @dev_id, and a vIOMMU of @type
+ * over it. On failure nothing is left (the vIOMMU's errno is returned).
+ */
+int vmm_viommu_create(int iommufd, __u32 dev_id, __u32 ioas_id, __u32 type,
+		      void *data, __u32 data_len, __u32 *parent_id,
+		      __u32 *viommu_id);
 /* Give @dev_id the virtual ID @vid (the vSID on SMMUv3) on the vIOMMU. */
 int vmm_viommu_set_dev_id(int iommufd, __u32 viommu_id, __u32 dev_id,
 			  __u64 vid);

@@ -129,19 +129,8 @@ static void on_line(struct q111_proc *p, char *line)
 	printf("inner| %s\n", line);
 	if (!strncmp(line, "# dma-bench: {", 14))
 		bench_line(r, line + 13);
-	switch (q111_tap_line(&r->tap, line, msg, sizeof(msg))) {
-	case Q111_PASS:
-		ksft_test_result_pass("%s: %s\n", r->tag, msg);
-		break;
-	case Q111_FAIL:
-		ksft_test_result_fail("%s: %s\n", r->tag, msg);
-		break;
-	case Q111_SKIP:
-		ksft_test_result_skip("%s: %s\n", r->tag, msg);
-		break;
-	case Q111_NONE:
-		break;
-	}
+	q111_report(q111_tap_line(&r->tap, line, msg, sizeof(msg)), r->tag,
+		    msg);
 }
 
 static double now_s(void)
@@ -177,8 +166,7 @@ static void one_run(struct run *r, const struct vmm_pci *smmu0,
 	if (p.timed_out)
 		printf("# bench-realvmm: %s: QEMU did not exit within %ds: killed\n",
 		       tag, RUN_TIMEOUT);
-	if (q111_tap_end(&r->tap, msg, sizeof(msg)) == Q111_FAIL)
-		ksft_test_result_fail("%s: %s\n", tag, msg);
+	q111_report(q111_tap_end(&r->tap, msg, sizeof(msg)), tag, msg);
 	printf("# bench-realvmm-json: {\"run\": \"%s\", \"tag\": \"%s\", \"kind\": \"run\", \"seconds\": %.0f, \"vsmmus\": %d}\n",
 	       run_name[r->kind], tag, now_s() - t0,
 	       r->kind == RUN_FLOOR ? 0 : 2);
@@ -202,21 +190,15 @@ static void one_run(struct run *r, const struct vmm_pci *smmu0,
 int main(int argc, char **argv)
 {
 	struct q111_host host;
-	bool want[RUNS] = { argc == 1, argc == 1, argc == 1 };
+	bool want[RUNS];
 	static struct run runs[RUNS];
 	struct vmm_pci pci[MAX_EDU];
 	struct utsname u;
 	int i, k, n;
 
-	for (i = 1; i < argc; i++) {
-		for (k = 0; k < RUNS; k++)
-			if (!strcmp(argv[i], run_name[k]))
-				break;
-		if (k == RUNS) {
-			fprintf(stderr, "usage: bench-realvmm [trapped|vcmdq|floor]...\n");
-			return 2;
-		}
-		want[k] = true;
+	if (q111_pick_runs(argc, argv, run_name, RUNS, want)) {
+		fprintf(stderr, "usage: bench-realvmm [trapped|vcmdq|floor]...\n");
+		return 2;
 	}
 
 	ksft_print_header();

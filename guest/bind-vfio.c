@@ -13,20 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "edudrv.h"
 #include "vmm.h"
-
-static int read_str(const char *path, char *buf, size_t size)
-{
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		return -errno;
-	if (!fgets(buf, size, f))
-		buf[0] = 0;
-	buf[strcspn(buf, "\n")] = 0;
-	fclose(f);
-	return 0;
-}
 
 static int bind(const char *bdf)
 {
@@ -85,11 +73,11 @@ int main(int argc, char **argv)
 			continue;
 		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vendor",
 			 de->d_name);
-		if (read_str(path, v, sizeof(v)) || strcmp(v + 2, want_v))
+		if (sysfs_read_line(path, v, sizeof(v)) || strcmp(v + 2, want_v))
 			continue;
 		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/device",
 			 de->d_name);
-		if (read_str(path, d, sizeof(d)) || strcmp(d + 2, want_d))
+		if (sysfs_read_line(path, d, sizeof(d)) || strcmp(d + 2, want_d))
 			continue;
 		found++;
 		ret = bind(de->d_name);

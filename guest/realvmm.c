@@ -172,19 +172,8 @@ static void inner_line(struct q111_proc *p, char *line)
 		kill(p->pid, SIGTERM);
 	}
 
-	switch (q111_tap_line(&r->tap, line, msg, sizeof(msg))) {
-	case Q111_PASS:
-		ksft_test_result_pass("%s: %s\n", r->tag, msg);
-		break;
-	case Q111_FAIL:
-		ksft_test_result_fail("%s: %s\n", r->tag, msg);
-		break;
-	case Q111_SKIP:
-		ksft_test_result_skip("%s: %s\n", r->tag, msg);
-		break;
-	case Q111_NONE:
-		break;
-	}
+	q111_report(q111_tap_line(&r->tap, line, msg, sizeof(msg)), r->tag,
+		    msg);
 }
 
 static void one_run(const struct edus *e, enum run_kind kind)
@@ -228,8 +217,7 @@ static void one_run(const struct edus *e, enum run_kind kind)
 				 tag, p.status);
 		goto out;
 	}
-	if (q111_tap_end(&r.tap, msg, sizeof(msg)) == Q111_FAIL)
-		ksft_test_result_fail("%s: %s\n", tag, msg);
+	q111_report(q111_tap_end(&r.tap, msg, sizeof(msg)), tag, msg);
 	ksft_test_result(!ret && r.tap.suites > 0 &&
 			 r.tap.suites == r.tap.suites_ok,
 			 "%s: the inner guest ran its %d suites, all passed\n",
@@ -249,19 +237,13 @@ out:
 int main(int argc, char **argv)
 {
 	struct q111_host host;
-	bool runs[RUNS] = { argc == 1, argc == 1, argc == 1 };
+	bool runs[RUNS];
 	struct edus e;
-	int i, k;
+	int k;
 
-	for (i = 1; i < argc; i++) {
-		for (k = 0; k < RUNS; k++)
-			if (!strcmp(argv[i], run_arg[k]))
-				break;
-		if (k == RUNS) {
-			fprintf(stderr, "usage: realvmm [off|on|stray]...\n");
-			return 2;
-		}
-		runs[k] = true;
+	if (q111_pick_runs(argc, argv, run_arg, RUNS, runs)) {
+		fprintf(stderr, "usage: realvmm [off|on|stray]...\n");
+		return 2;
 	}
 
 	ksft_print_header();

@@ -300,3 +300,21 @@ void q111_host_setup(struct q111_host *h)
 		   !access(Q111_INNER_KERNEL, R_OK) &&
 		   !access(Q111_INNER_INITRD, R_OK);
 }
+
+int q111_pick_runs(int argc, char **argv, const char *const *names, int n,
+		   bool *want)
+{
+	int i, k;
+
+	for (k = 0; k < n; k++)
+		want[k] = argc <= 1;
+	for (i = 1; i < argc; i++) {
+		for (k = 0; k < n; k++)
+			if (!strcmp(argv[i], names[k]))
+				break;
+		if (k == n)
+			return -EINVAL;
+		want[k] = true;
+	}
+	return 0;
+}

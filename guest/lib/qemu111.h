@@ -80,6 +80,13 @@ struct q111_host {
 
 void q111_host_setup(struct q111_host *h);
 
+/*
+ * Which runs a program's arguments ask for, by name (@names[0..@n)):
+ * none means all. 0, or -EINVAL for an unknown name.
+ */
+int q111_pick_runs(int argc, char **argv, const char *const *names, int n,
+		   bool *want);
+
 struct q111_proc {
 	/* in */
 	int timeout;		/* seconds from the start; then SIGKILL */
@@ -127,5 +134,30 @@ enum q111_result q111_tap_line(struct q111_tap *t, const char *line,
  * counts as a suite that failed), else Q111_NONE.
  */
 enum q111_result q111_tap_end(struct q111_tap *t, char *msg, size_t size);
+
+#ifdef __KSELFTEST_H
+/*
+ * Report what q111_tap_line() or q111_tap_end() returned, as a test of
+ * the caller's (kselftest.h keeps its counters per compilation unit, so
+ * this is inline and needs kselftest.h included first), named "TAG: MSG".
+ */
+static inline void q111_report(enum q111_result res, const char *tag,
+			       const char *msg)
+{
+	switch (res) {
+	case Q111_PASS:
+		ksft_test_result_pass("%s: %s\n", tag, msg);
+		break;
+	case Q111_FAIL:
+		ksft_test_result_fail("%s: %s\n", tag, msg);
+		break;
+	case Q111_SKIP:
+		ksft_test_result_skip("%s: %s\n", tag, msg);
+		break;
+	case Q111_NONE:
+		break;
+	}
+}
+#endif
 
 #endif /* _QEMU111_H */

@@ -7,7 +7,7 @@
 #   scripts/bench-report.sh [-o OUTDIR] CONSOLE_LOG...   (OUTDIR: docs/)
 #
 # The consoles are read for two kinds of lines: "# bench-json: " (the JSON
-# of guest/bench.c, tests/bench.plan: the outer VM's own /dev/iommu) and
+# of guest/bench/, tests/bench.plan: the outer VM's own /dev/iommu) and
 # "# bench-realvmm-json: " (one JSON object a line, guest/bench-realvmm.c,
 # tests/bench-realvmm.plan: the inner guest of Debian's QEMU 11.1). Either
 # may be missing (its rows then say "not measured" and its plots are
@@ -41,10 +41,10 @@ done
 rc=0
 echo '{}' > "$tmp/outer.json"
 if [ -z "$outer_log" ]; then
-	echo "ok 1 outer figures (guest/bench.c) # SKIP not in these consoles"
+	echo "ok 1 outer figures (guest/bench/) # SKIP not in these consoles"
 elif sed -n 's/^# bench-json: //p' "$outer_log" > "$tmp/outer.raw" &&
 	jq 'if .targets then . else error("no targets") end' "$tmp/outer.raw" > "$tmp/outer.json" 2> /dev/null; then
-	echo "ok 1 outer figures (guest/bench.c): ${outer_log#"$TOP"/}"
+	echo "ok 1 outer figures (guest/bench/): ${outer_log#"$TOP"/}"
 else
 	echo "not ok 1 outer figures: no valid JSON from guest/bench in $outer_log"
 	echo '{}' > "$tmp/outer.json"
@@ -89,7 +89,7 @@ else
 	rc=1
 fi
 
-# One JSON. The targets: guest/bench.c's, less the three "scale" ones an
+# One JSON. The targets: guest/bench/'s, less the three "scale" ones an
 # older bench.c still set (retired by issue 13; "lookup" replaces them and
 # is worked out here from the scale and trap rows when missing), plus the
 # real VMM's.
@@ -116,7 +116,7 @@ $outer | .realvmm = $inner |
 ' > "$tmp/bench.json"
 jq . "$tmp/bench.json" > "$json"
 
-# The table. Outer ratios as guest/bench.c gives them; inner times in us.
+# The table. Outer ratios as guest/bench/ gives them; inner times in us.
 if jq -r '
 def r: if . == null then "–" elif . >= 100 then (. * 1 | round | tostring)
 	elif . >= 1 then ((. * 100 | round) / 100 | tostring)
@@ -129,7 +129,7 @@ def pathname: {trapped: "trapped (cmdqv=off)", vcmdq: "VCMDQ (cmdqv=on)", floor:
 "(IOMMU_OPTION get) timed in the same run, interleaved with it (\(.reps) repetitions",
 "of \(.chunks) x \(.chunk_ms) ms, medians). Kernel \(.kernel), QEMU TCG; the null",
 "ioctl took \(.floor.ns | round) ns there."
-else "Outer rows (guest/bench.c): not measured in this run." end),
+else "Outer rows (guest/bench/): not measured in this run." end),
 "",
 (if .realvmm then
 "Real-VMM rows are times in the inner guest of Debian'"'"'s QEMU 11.1 (KVM in the",

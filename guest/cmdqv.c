@@ -436,7 +436,7 @@ static int guest(void)
 {
 	unsigned long irqs;
 	char mode[16];
-	int smmus, want, fd, i;
+	int smmus, want, fd, i, n;
 
 	ksft_print_header();
 	cmdline_param("viommu.cmdqv", mode, sizeof(mode));
@@ -450,8 +450,9 @@ static int guest(void)
 	ksft_test_result(parse_dsdt() == 0 && ncmdqv == want,
 			 "DSDT: %d NVDA200C devices (want %d: cmdqv=%s)\n",
 			 ncmdqv, want, mode);
-	ksft_test_result(count_glob("/sys/bus/acpi/devices/NVDA200C:*") == want,
-			 "ACPI enumerated %d NVDA200C devices\n", want);
+	n = count_glob("/sys/bus/acpi/devices/NVDA200C:*");
+	ksft_test_result(n == want, "ACPI enumerated %d NVDA200C devices (want %d)\n",
+			 n, want);
 	ksft_print_msg("%d tegra241-cmdqv IRQs requested\n", cmdqv_irqs(&irqs));
 	if (!want)
 		goto out;

@@ -36,7 +36,9 @@ if [ -n "$inner" ]; then
 	[ -f "$KOBJ/arch/arm64/boot/Image" ] || die "no default kernel for the inner guest (make kernel)"
 	q111=$("$TOP/scripts/qemu111.sh" | tail -n 1)
 	[ -f "$q111/qemu111.cpio" ] || die "scripts/qemu111.sh gave no cpio"
-	inner_initrd=$BUILD/initramfs/$(basename "$inner" .plan).cpio.gz
+	# Named for this plan and variant: runs of other plans or variants
+	# never write the file this one is reading.
+	inner_initrd=$BUILD/initramfs/$name.$(basename "$inner" .plan).cpio.gz
 	"$TOP/scripts/initramfs.sh" "$TOP/$inner" "$inner_initrd" "$KOBJ"
 	stage=$(mktemp -d)
 	mkdir "$stage/inner"

@@ -154,8 +154,8 @@ if [ "$qv" != "$QEMU111_VERSION" ]; then
 fi
 
 ev=$EFI_AARCH64_VERSION
-if ! apt_cache madison qemu-efi-aarch64 | awk -F'|' '{ gsub(/ /, "", $2); print $2 }' |
-     grep -qxF "$ev"; then
+efi_versions=$(apt_cache madison qemu-efi-aarch64 | awk -F'|' '{ gsub(/ /, "", $2); print $2 }')
+if ! grep -qxF "$ev" <<< "$efi_versions"; then
 	ev=$(release=trixie apt_cache policy qemu-efi-aarch64 | awk '$1 == "Candidate:" { print $2 }')
 	case $ev in ''|'(none)') die "qemu-efi-aarch64 is not in trixie" ;; esac
 	fallback=1

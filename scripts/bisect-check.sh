@@ -10,7 +10,7 @@ set -euo pipefail
 "$TOP/scripts/tree.sh" linux
 "$TOP/scripts/kernel-build.sh" >/dev/null	# for .config
 wt=$BUILD/bisect obj=$KOBJ-bisect
-[ -d "$wt" ] || git -C "$LINUX" worktree add -q --detach "$wt" base
+linux_worktree "$wt"
 mkdir -p "$obj/selftests"
 cp "$KOBJ/.config" "$obj/.config"
 n=0 total=$(git -C "$LINUX" rev-list --count base..HEAD)

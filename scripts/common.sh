@@ -66,3 +66,16 @@ qemu_binary() {
 	mkdir -p "$CACHE"
 	flock "$CACHE/qemu-build.lock" "$TOP/scripts/qemu-build.sh"
 }
+
+# A worktree of build/linux at tag "base" in DIR (build/lint-base,
+# build/bisect). One left from an earlier build/linux (a new base re-creates
+# the tree) is no worktree of this one: it is made again.
+linux_worktree() {
+	local wt=$1
+	if [ -d "$wt" ] && ! git -C "$LINUX" worktree list --porcelain |
+			grep -qxF "worktree $wt"; then
+		rm -rf "$wt"
+		git -C "$LINUX" worktree prune
+	fi
+	[ -d "$wt" ] || git -C "$LINUX" worktree add -q --detach "$wt" base
+}

@@ -71,16 +71,7 @@ touched() { grep -F -f <(printf '%s:\n' "${cfiles[@]}") || true; }
 
 base_tree() {
 	local wt=$BUILD/lint-base
-	# A worktree of an earlier build/linux (a new base re-creates it) is
-	# no worktree of this one: make it again.
-	if [ -d "$wt" ] && ! git -C "$LINUX" worktree list --porcelain |
-			grep -qxF "worktree $wt"; then
-		rm -rf "$wt"
-		git -C "$LINUX" worktree prune
-	fi
-	if ! [ -d "$wt" ]; then
-		git -C "$LINUX" worktree add -q --detach "$wt" base
-	fi
+	linux_worktree "$wt"
 	git -C "$wt" checkout -q --detach base
 	mkdir -p "$KOBJ-lint-base"
 	cp "$KOBJ/.config" "$KOBJ-lint-base/.config"

@@ -794,13 +794,8 @@ int main(int argc, char **argv)
 	}
 
 	ksft_print_header();
-	{
-		char bdfs[MAX_EDU][16];
-
-		n_edu = edudrv_find(bdfs, MAX_EDU, argc, argv, optind);
-		for (i = 0; i < n_edu; i++)
-			memcpy(edus[i].bdf, bdfs[i], sizeof(bdfs[i]));
-	}
+	n_edu = edudrv_find(edus[0].bdf, sizeof(edus[0]), MAX_EDU, argc, argv,
+			    optind);
 	if (!n_edu)
 		ksft_exit_fail_msg("no edu (1234:11e8) found\n");
 	ksft_set_plan(1 + TESTS_PER_EDU * n_edu + 3);

@@ -121,18 +121,19 @@ static void bdf_copy(char *dst, const char *src)
 	dst[len] = 0;
 }
 
-int edudrv_find(char (*bdfs)[16], int max, int argc, char **argv, int first)
+int edudrv_find(char *bdf, size_t stride, int max, int argc, char **argv,
+		int first)
 {
 	struct vmm_pci pci[16];
 	int i, n = 0, found;
 
 	if (first < argc) {
 		for (i = first; i < argc && n < max; i++)
-			bdf_copy(bdfs[n++], argv[i]);
+			bdf_copy(bdf + n++ * stride, argv[i]);
 		return n;
 	}
 	found = vmm_find_pci(EDU_VENDOR, EDU_DEVICE, pci, 16);
 	for (i = 0; i < found && i < 16 && n < max; i++)
-		bdf_copy(bdfs[n++], pci[i].bdf);
+		bdf_copy(bdf + n++ * stride, pci[i].bdf);
 	return n;
 }

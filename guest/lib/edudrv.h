@@ -33,9 +33,11 @@ int edudrv_bind(const char *bdf);
 
 /*
  * The edus to use: the BDFs @argv[@first..@argc) if any, else every edu
- * (1234:11e8) of the system. Fills up to @max BDFs of 16 bytes each into
- * @bdfs; returns how many.
+ * (1234:11e8) of the system. Writes up to @max BDFs of 16 bytes: the
+ * first at @bdf, each next @stride bytes further (the bdf member of an
+ * array of the caller's structs); returns how many.
  */
-int edudrv_find(char (*bdfs)[16], int max, int argc, char **argv, int first);
+int edudrv_find(char *bdf, size_t stride, int max, int argc, char **argv,
+		int first);
 
 #endif /* _EDUDRV_H */

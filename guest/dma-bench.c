@@ -92,12 +92,10 @@ static const char *module_params = "";
 static int bind_edu(struct edu *e)
 {
 	char path[PATH_MAX];
-	int ret = edudrv_bind(e->bdf);
+	int ret = edudrv_bind(e->bdf, e->iommu, sizeof(e->iommu));
 
 	if (ret)
 		return ret;
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu", e->bdf);
-	sysfs_link_base(path, e->iommu, sizeof(e->iommu));
 	snprintf(path, sizeof(path),
 		 "/sys/bus/pci/devices/%s/iommu_group/type", e->bdf);
 	sysfs_read_line(path, e->group_type, sizeof(e->group_type));
@@ -105,8 +103,12 @@ static int bind_edu(struct edu *e)
 	e->fd = open(path, O_RDWR | O_CLOEXEC);
 	if (e->fd < 0)
 		return -errno;
-	if (ioctl(e->fd, EDU_DMA_INFO, &e->info))
-		return -errno;
+	if (ioctl(e->fd, EDU_DMA_INFO, &e->info)) {
+		ret = -errno;
+		close(e->fd);
+		e->fd = -1;
+		return ret;
+	}
 	return 0;
 }
 

@@ -91,12 +91,10 @@ static __u32 run_seed;
 static int bind_edu(struct edu *e)
 {
 	char path[PATH_MAX];
-	int ret = edudrv_bind(e->bdf);
+	int ret = edudrv_bind(e->bdf, e->iommu, sizeof(e->iommu));
 
 	if (ret)
 		return ret;
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu", e->bdf);
-	sysfs_link_base(path, e->iommu, sizeof(e->iommu));
 	snprintf(path, sizeof(path), "/sys/class/iommu/%s/device", e->iommu);
 	sysfs_link_base(path, e->smmu_dev, sizeof(e->smmu_dev));
 	snprintf(e->node, sizeof(e->node), "/dev/edu-dma-%s", e->bdf);

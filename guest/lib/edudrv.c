@@ -87,14 +87,16 @@ int edudrv_load(const char *path, const char *params)
 	return ret == -EEXIST ? 0 : ret;
 }
 
-int edudrv_bind(const char *bdf)
+int edudrv_bind(const char *bdf, char *iommu, size_t size)
 {
 	char path[PATH_MAX], drv[64];
 	int ret;
 
+	iommu[0] = 0;
+
 	edudrv_driver_of(bdf, drv, sizeof(drv));
 	if (!strcmp(drv, EDUDRV_NAME))
-		return 0;
+		goto bound;
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override",
 		 bdf);
 	ret = vmm_write_file(path, EDUDRV_NAME);
@@ -110,7 +112,12 @@ int edudrv_bind(const char *bdf)
 	/* -EBUSY/-ENODEV here are told apart by the check below */
 	vmm_write_file("/sys/bus/pci/drivers_probe", bdf);
 	edudrv_driver_of(bdf, drv, sizeof(drv));
-	return strcmp(drv, EDUDRV_NAME) ? -ENODEV : 0;
+	if (strcmp(drv, EDUDRV_NAME))
+		return -ENODEV;
+bound:
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu", bdf);
+	sysfs_link_base(path, iommu, size);
+	return 0;
 }
 
 static void bdf_copy(char *dst, const char *src)

@@ -27,9 +27,11 @@ bool edudrv_loaded(void);
 int edudrv_load(const char *path, const char *params);
 /*
  * Bind @bdf to edu_dma and only to it (driver_override, unbind from any
- * other driver, probe): 0 or -errno (-ENODEV: edu_dma did not take it).
+ * other driver, probe), and put the name of the IOMMU instance it sits
+ * behind ("" if none) in @iommu: 0 or -errno (-ENODEV: edu_dma did not
+ * take it).
  */
-int edudrv_bind(const char *bdf);
+int edudrv_bind(const char *bdf, char *iommu, size_t size);
 
 /*
  * The edus to use: the BDFs @argv[@first..@argc) if any, else every edu

@@ -182,6 +182,14 @@ else "Real-VMM rows (guest/bench-realvmm.c): not measured in this run." end),
 	"| SMMUv3 ioctl: TLBI_NH_VA (+ CMD_SYNC by the kernel) | 1 | \(.vcmdq.ioctl_ratio_to_floor | r) | \(.vcmdq.ioctl_ratio_to_floor | r) |",
 	"| VCMDQ: TLBI_NH_VA + CMD_SYNC, PROD write + CONS poll, no ioctl | 1 | \(.vcmdq.ratio_to_floor | r) | \(.vcmdq.ratio_to_ioctl | r) x the ioctl |"
  end),
+(if .onevsmmu == null then empty
+ elif .onevsmmu.status then
+	"| one vSMMU over 2 SMMUs vs one per SMMU: TLBI_NH_VA + CMD_SYNC (dual) | 1 | \(.onevsmmu.status) | |"
+ else
+	"| one vSMMU per SMMU: a guest TLBI_NH_VA + CMD_SYNC, trapped, 1 call | 1 | \(.onevsmmu.per_smmu_ratio_to_floor | r) | \(.onevsmmu.per_smmu_ratio_to_floor | r) |",
+	"| one vSMMU over 2 SMMUs (lib/vsmmu1): the same, broadcast, 2 calls | 1 | \(.onevsmmu.one_vsmmu_ratio_to_floor | r) | \(.onevsmmu.one_vsmmu_to_per_smmu | r) x one per SMMU |",
+	"| lib/vsmmu1 over 1 vIOMMU alone: the cost of the layer | 1 | \(.onevsmmu.layer_1_ratio_to_floor | r) | \(.onevsmmu.layer_1_to_per_smmu | r) x one per SMMU |"
+ end),
 "",
 "**Scale** (mock, batch \(.scale[0].batch); measurements, no target): per-command",
 "cost with N virtual IDs set on one vIOMMU, the commands naming M of them:",

@@ -9,6 +9,8 @@
  *  allocs.c   heap allocations per invalidation
  *  scale.c    memory per vIOMMU and per ID, scale and set-up at 65536 IDs
  *  vcmdq.c    the Tegra241 VCMDQ path against the ioctl
+ *  onevsmmu.c one guest vSMMU over both SMMUs (lib/vsmmu1.[ch]) against
+ *             one vSMMU per SMMU: a guest TLBI_NH_VA + CMD_SYNC
  *  json.c     the JSON figures and the targets
  *  main.c     the run, and all its TAP (the ksft_* counters are static
  *             in each file that includes kselftest.h: only main.c counts)
@@ -130,6 +132,9 @@ struct bench {
 	double viommu_bytes, dev_bytes, dev_ns;
 	double set_ns, unset_ns;
 	double vcmdq_ns, vcmdq_ioctl_ns, vcmdq_ratio;
+	/* onevsmmu.c: one vSMMU over both SMMUs against one per SMMU */
+	int one_err;
+	double one_ns, per_smmu_ns, layer1_ns, one_per_smmu;
 };
 
 /* trap.c, allocs.c, scale.c, vcmdq.c: each returns whether it passed */
@@ -142,6 +147,7 @@ bool scale(struct bench *b);
 bool setup(struct bench *b, bool ok);
 #define VCMDQ_NO_UAPI	(-1)	/* vcmdq(): no IOMMU_HW_QUEUE_ALLOC */
 int vcmdq(struct bench *b);
+bool onevsmmu(struct bench *b);
 
 /* ---- slab.c ------------------------------------------------------------ */
 

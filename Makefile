@@ -12,8 +12,8 @@ APT_ETC := $(filter-out %/viommu.sources,$(wildcard /etc/apt/sources.list \
 	/etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list))
 DEPS := build/.deps-$(shell cat deps/* $(APT_ETC) | sha256sum | cut -c1-12)
 
-.PHONY: all deps tree qemu kernel check check-debug run bench export lint \
-	bisect-check clean help
+.PHONY: all deps tree qemu kernel check check-debug check-64k run bench export \
+	lint bisect-check clean help
 
 all: check
 
@@ -49,6 +49,13 @@ check-debug: kernel qemu
 	$(S)/kernel-build.sh debug
 	$(S)/check.sh -k debug tests/check.plan tests/e2e.plan tests/nested.plan \
 		tests/cmdqv-host.plan tests/fuzz.plan tests/race.plan tests/realvmm.plan
+
+## check-64k     the mock selftests and the e2e tests on a 64K-page kernel, as
+##               RHEL-style arm64 distributions build it
+check-64k: kernel qemu
+	$(S)/kernel-build.sh 64k
+	$(S)/check.sh -k 64k tests/check.plan tests/e2e.plan tests/nested.plan \
+		tests/cmdqv-host.plan
 
 ## run           the vIOMMU demo: a reference VMM on the dual-SMMU VM, step by step,
 ##               then the real stack: Debian's QEMU 11.1 in the VM and its guest

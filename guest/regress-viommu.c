@@ -22,16 +22,37 @@
  * leaked them (kmemleak). The console check and the kmemleak scan of the
  * plan fail on those; the test checks the errno of every failed
  * allocation and that a budget did fail.
+ *
+ * inv_lock_killable: the SMMUv3 vIOMMU serialises its invalidations with
+ * a mutex held across the copy of the commands from userspace. A thread
+ * whose array sits on a userfaultfd page that is never resolved holds it
+ * for as long as userspace wants; another process invalidating on the
+ * same vIOMMU waited in D state, and SIGKILL did not end it until the
+ * fault was resolved. The test blocks thread A that way, lets child B
+ * wait on the same vIOMMU, kills B and requires it to be reaped within
+ * 1 s; then it resolves the fault and checks that A's call completes and
+ * the vIOMMU still invalidates. It runs on the SMMU's edu (bound to
+ * vfio-pci if it is not yet) and needs CONFIG_USERFAULTFD.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <linux/userfaultfd.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "edudrv.h"
 #include "iommufd_test.h"
+#include "smmuv3.h"
 #include "testdev.h"
 #include "vmm.h"
 
@@ -240,6 +261,214 @@ TEST_F(mock, domain_fill_enomem_leftover)
 	ASSERT_LT(0, nomem);
 	close(mif);
 	munmap(buf, pgsz);
+}
+
+/* ---- inv_lock_killable: SMMUv3 vIOMMU, userfaultfd ---------------------- */
+
+/* Bind @bdf to vfio-pci (as guest/bind-vfio.c): 0 or -errno */
+static int bind_vfio(const char *bdf)
+{
+	char path[PATH_MAX], drv[PATH_MAX];
+	ssize_t n;
+	int ret;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
+	n = readlink(path, drv, sizeof(drv) - 1);
+	if (n >= 0) {
+		drv[n] = 0;
+		if (strstr(drv, "/vfio-pci"))
+			return 0;
+		snprintf(path, sizeof(path),
+			 "/sys/bus/pci/devices/%s/driver/unbind", bdf);
+		ret = vmm_write_file(path, bdf);
+		if (ret)
+			return ret;
+	}
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override",
+		 bdf);
+	ret = vmm_write_file(path, "vfio-pci");
+	if (ret)
+		return ret;
+	return vmm_write_file("/sys/bus/pci/drivers_probe", bdf);
+}
+
+/* The state letter of /proc/@pid/stat, 0 if it cannot be read */
+static char proc_state(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : 0;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+struct inv_call {
+	int fd;
+	__u32 viommu;
+	const void *cmds;
+	__u32 num;
+	int ret;
+};
+
+static void *inv_thread(void *arg)
+{
+	struct inv_call *c = arg;
+
+	c->ret = vmm_viommu_invalidate(c->fd, c->viommu,
+				       IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3,
+				       c->cmds, 16, &c->num);
+	return NULL;
+}
+
+TEST(inv_lock_killable)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = {
+		.mode = UFFDIO_REGISTER_MODE_MISSING,
+	};
+	struct uffdio_copy copy = {};
+	struct uffd_msg msg;
+	long pgsz = sysconf(_SC_PAGESIZE);
+	struct inv_call a = { .num = 1 };
+	__u32 ioas, parent, viommu, num;
+	struct pollfd pfd = {};
+	struct vmm_pci pci[8];
+	__le64 cmds[2][2];
+	struct vmm_dev dev;
+	int iommu[8], n, fd, uffd, status = 0;
+	bool reaped = false;
+	pthread_t thread;
+	void *area, *src;
+	char state = 0;
+	double t0;
+	pid_t pid;
+
+	n = edu_find_all(pci, iommu, 8);
+	if (n <= 0)
+		SKIP(return, "no edu behind an SMMU in this VM");
+	if (!pci[0].cdev[0]) {
+		ASSERT_EQ(0, bind_vfio(pci[0].bdf));
+		ASSERT_LT(0, edu_find_all(pci, iommu, 8));
+		ASSERT_NE(0, pci[0].cdev[0]);
+	}
+	uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (uffd < 0 && errno == ENOSYS)
+		SKIP(return, "no userfaultfd (CONFIG_USERFAULTFD) in this kernel");
+	ASSERT_LE(0, uffd);
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_API, &api));
+
+	fd = vmm_iommufd_open();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, edu_dev_bind(&dev, &pci[0], fd));
+	ASSERT_EQ(0, vmm_ioas_alloc(fd, &ioas));
+	ASSERT_EQ(0, vmm_viommu_create(fd, dev.dev_id, ioas,
+				       IOMMU_VIOMMU_TYPE_ARM_SMMUV3, NULL, 0,
+				       &parent, &viommu));
+	smmu_cmd_tlbi_nh_all(cmds[0]);
+	smmu_cmd_tlbi_nh_asid(cmds[1], 1);
+
+	/* A's array: a page that stays missing until the test resolves it */
+	area = mmap(NULL, pgsz, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, area);
+	reg.range.start = (uintptr_t)area;
+	reg.range.len = pgsz;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_REGISTER, &reg));
+	a.fd = fd;
+	a.viommu = viommu;
+	a.cmds = area;
+	ASSERT_EQ(0, pthread_create(&thread, NULL, inv_thread, &a));
+
+	/* A faults inside the call, holding the vIOMMU's invalidation lock */
+	pfd.fd = uffd;
+	pfd.events = POLLIN;
+	ASSERT_EQ(1, poll(&pfd, 1, 10000));
+	ASSERT_EQ((ssize_t)sizeof(msg), read(uffd, &msg, sizeof(msg)));
+	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
+	ASSERT_EQ((uintptr_t)area, msg.arg.pagefault.address & ~(pgsz - 1));
+
+	/* B invalidates on the same vIOMMU: it has to wait for A */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		num = 1;
+		_exit(vmm_viommu_invalidate(fd, viommu,
+					    IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3,
+					    cmds, sizeof(cmds[0]), &num) ? 1 : 0);
+	}
+	for (t0 = now_s(); now_s() - t0 < 10; usleep(10000)) {
+		state = proc_state(pid);
+		if (state == 'D' || state == 'Z')
+			break;
+	}
+	TH_LOG("B is in state %c before SIGKILL", state ? state : '?');
+	EXPECT_EQ('D', state);
+
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	for (t0 = now_s(); now_s() - t0 < 1; usleep(10000)) {
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			reaped = true;
+			break;
+		}
+	}
+	EXPECT_TRUE(reaped) {
+		TH_LOG("B not reaped 1 s after SIGKILL, state %c",
+		       proc_state(pid));
+	}
+
+	/* Resolve A's fault with its command: A completes */
+	src = mmap(NULL, pgsz, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, src);
+	memcpy(src, cmds[0], sizeof(cmds[0]));
+	copy.dst = (uintptr_t)area;
+	copy.src = (uintptr_t)src;
+	copy.len = pgsz;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_COPY, &copy));
+	ASSERT_EQ(0, pthread_join(thread, NULL));
+	EXPECT_EQ(0, a.ret);
+	EXPECT_EQ(1u, a.num);
+	if (!reaped)
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+
+	/* The vIOMMU still invalidates, and still refuses what it should */
+	num = 2;
+	EXPECT_EQ(0, vmm_viommu_invalidate(fd, viommu,
+					   IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3,
+					   cmds, sizeof(cmds[0]), &num));
+	EXPECT_EQ(2u, num);
+	/* CFGI_STE is the VMM's business, never the guest's: EIO */
+	smmu_cmd_op(cmds[1], SMMU_CMD_CFGI_STE);
+	num = 2;
+	EXPECT_EQ(-EIO, vmm_viommu_invalidate(fd, viommu,
+					      IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3,
+					      cmds, sizeof(cmds[0]), &num));
+	EXPECT_EQ(1u, num);
+
+	munmap(src, pgsz);
+	munmap(area, pgsz);
+	close(uffd);
+	vmm_dev_close(&dev);
+	close(fd);
 }
 
 TEST_HARNESS_MAIN

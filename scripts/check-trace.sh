@@ -30,7 +30,10 @@
 #             behind it, 0000:00:05.0, which only the VCMDQ SID pair test
 #             binds to an iommufd: the kernel's own CFGIs of its attach)
 #   smmuv3.1  CFGI_* carry 0x900 (edu 0000:09:00.0) only
-#   both      every command carrying a VMID carries the same, non-zero one
+#   both      every command carrying a VMID carries a non-zero one: the
+#             nesting parent's (stage-2 invalidations) or one of its
+#             vIOMMUs' (each vIOMMU has a VMID of its own: the guest's
+#             commands, and the stage-2 invalidations that must reach it)
 #
 # and during boot CFGI_* also carry 0 (CFGI_ALL) on both and 0x800 on
 # smmuv3.1. Each SMMU must also have received a TLBI_NH_VA for the guest VA
@@ -92,10 +95,12 @@ BEGIN {
 		nva[s]++
 	if (vmid < 0)
 		next
-	if (!(s in the_vmid))
-		the_vmid[s] = vmid
-	else if (vmid != the_vmid[s])
-		note("vmid " s, line " (first VMID " the_vmid[s] ")")
+	if (!((s, vmid) in seen)) {
+		seen[s, vmid] = 1
+		vmids[s] = vmids[s] (vmids[s] == "" ? "" : ", ") vmid
+	}
+	if (vmid == 0)
+		note("vmid " s, line)
 }
 
 END {
@@ -125,9 +130,9 @@ END {
 	tap(!nd["vsid"], "no command carried a guest vSID (0x42, 0x43, 0x52, 0x53)", "vsid")
 	for (i = 1; i <= 2; i++) {
 		s = smmus[i]
-		tap(!nd["vmid " s] && (s in the_vmid),
-		    "every TLBI on " s " in the VM phase carried one VMID (" \
-		    (s in the_vmid ? the_vmid[s] : "none") ")", "vmid " s)
+		tap(!nd["vmid " s] && vmids[s] != "",
+		    "every TLBI on " s " in the VM phase carried a non-zero VMID (" \
+		    (vmids[s] != "" ? vmids[s] : "none") ")", "vmid " s)
 	}
 	tap(!nd["gvmid"], "the guest-written VMID 0x5a5a never reached an SMMU",
 	    "gvmid")

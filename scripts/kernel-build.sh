@@ -2,10 +2,10 @@
 # Build the arm64 Image, the uAPI headers and the iommu kselftests from
 # build/linux, out of tree in build/kobj[-VARIANT], with ccache.
 #
-#   scripts/kernel-build.sh [default|debug]
+#   scripts/kernel-build.sh [default|debug|64k]
 # The config is allnoconfig + config/{base,iommu,test}.config (+ debug.config
-# for the debug variant); any option of the fragments that does not end up
-# in .config as asked stops the build.
+# for the debug variant, 64k.config for the 64K-page one); any option of the
+# fragments that does not end up in .config as asked stops the build.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -14,6 +14,7 @@ frags=("$TOP/config/base.config" "$TOP/config/iommu.config" "$TOP/config/test.co
 case $VARIANT in
 default) ;;
 debug) frags+=("$TOP/config/debug.config") ;;
+64k) frags+=("$TOP/config/64k.config") ;;
 *) die "unknown kernel variant '$VARIANT'" ;;
 esac
 [ "$VARIANT" = default ] || KOBJ=$KOBJ-$VARIANT

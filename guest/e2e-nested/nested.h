@@ -402,6 +402,56 @@ TEST_F(nested, tlbi_nsnh_all)
 }
 
 /*
+ * Two vIOMMUs on one nesting parent, as QEMU makes them for two vSMMUs of
+ * one VM whose devices sit behind one SMMU (its VFIO core shares the
+ * parent), are two guest ASID spaces: each vIOMMU has a VMID of its own.
+ * The other vIOMMU's TLBI_NH_ASID of the same ASID, and its TLBI_NSNH_ALL,
+ * leave this one's stale entry alone; with a shared VMID they would drop
+ * it (and ASID n of the other vSMMU's devices would hit it). This one's
+ * TLBI_NH_ASID still drops it.
+ */
+TEST_F(nested, second_viommu_own_vmid)
+{
+	struct guest *g = &self->n.g;
+	int smmu = self->n.vd.smmu;
+	int fd = self->vm.iommufd;
+	__u64 a = self->dst_ipa;
+	__u64 b = guest_page(_metadata, &self->vm.ram,
+			     seed_of(_metadata, smmu, 64));
+	struct nest other = {};
+	vcmd_t cmd;
+
+	ASSERT_EQ(0, vmm_viommu_alloc(fd, self->n.vd.dev.dev_id,
+				      self->n.parent_id,
+				      IOMMU_VIOMMU_TYPE_ARM_SMMUV3, NULL, 0,
+				      &other.viommu_id)) {
+		TH_LOG("second vIOMMU on the parent: %s", strerror(errno));
+	}
+	ASSERT_NE(self->n.viommu_id, other.viommu_id);
+
+	copy_to(_metadata, self, seed_of(_metadata, smmu, 65), a,
+		"VA_DST maps A");
+	ASSERT_EQ(0, smmu_s1_map(&g->s1, VA_DST, b, SMMU_PROT_READ |
+				 SMMU_PROT_WRITE));
+	copy_lands(_metadata, self, seed_of(_metadata, smmu, 66), a, b,
+		   "stale translation expected: in A, not B (no IOTLB?)");
+
+	smmu_cmd_tlbi_nh_asid(cmd.cmd, g->asid);
+	forward1(_metadata, fd, &other, &cmd);
+	copy_lands(_metadata, self, seed_of(_metadata, smmu, 67), a, b,
+		   "the other vIOMMU's TLBI_NH_ASID dropped this one's entry: shared VMID");
+	smmu_cmd_op(cmd.cmd, SMMU_CMD_TLBI_NSNH_ALL);
+	forward1(_metadata, fd, &other, &cmd);
+	copy_lands(_metadata, self, seed_of(_metadata, smmu, 68), a, b,
+		   "the other vIOMMU's TLBI_NSNH_ALL dropped this one's entry: shared VMID");
+
+	smmu_cmd_tlbi_nh_asid(cmd.cmd, g->asid);
+	forward_then_copy(_metadata, self, &cmd, seed_of(_metadata, smmu, 69),
+			  b, a, "TLBI_NH_ASID did not reach the SMMU's IOTLB");
+	ASSERT_EQ(0, vmm_destroy(fd, other.viommu_id));
+}
+
+/*
  * A second stage-1 address space for the CD tests: the same VA_SRC, and
  * VA_DST on page @dst.
  */

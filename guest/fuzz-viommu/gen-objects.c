@@ -102,14 +102,18 @@ void op_viommu_alloc(void)
 		want = -EINVAL;
 		break;
 	case 6:
+		/*
+		 * As in mainline, data_len alone says if there is data: the
+		 * driver reads it, after the parent's checks
+		 */
 		cmd->data_len = sizeof(data);
 		cmd->data_uptr = 0;
-		want = -EINVAL;
+		want = want ? want : mode == MOCK ? -EFAULT : -EOPNOTSUPP;
 		break;
 	case 7:
+		/* No data: data_uptr is ignored, as in mainline */
 		cmd->data_len = 0;
 		cmd->data_uptr = (uintptr_t)&data;
-		want = -EINVAL;
 		break;
 	case 8:
 		/*

@@ -319,9 +319,12 @@ void op_hw_queue_alloc(void)
 		cmd.flags = 1u << rn(32);
 		pre = -EOPNOTSUPP;
 	}
-	/* After it, the driver's order rules */
-	want = pre ? pre : mem ? mem :
-	       cmd.index >= IOMMU_TEST_HW_QUEUE_MAX ? -EINVAL :
+	/*
+	 * Then the range's overflow and the driver's limits, before anything
+	 * is pinned; after the pin, the driver's order rules.
+	 */
+	want = pre ? pre : mem == -EOVERFLOW ? mem :
+	       cmd.index >= IOMMU_TEST_HW_QUEUE_MAX ? -EINVAL : mem ? mem :
 	       queue_of(v, cmd.index) >= 0 ? -EEXIST :
 	       cmd.index && queue_of(v, cmd.index - 1) < 0 ? -EINVAL : 0;
 	/* What the pin must read back */

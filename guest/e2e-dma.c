@@ -34,14 +34,20 @@
 #include "pattern.h"
 #include "vmm.h"
 
-#define PAGE		4096ul
+/*
+ * The host's page (vmm.h): the unit of every IOAS mapping here, its IOVA,
+ * length and buffer. A transfer is at most the edu's buffer, 4 KiB: on a
+ * 64 KiB-page host it covers the start of a page.
+ */
+#define PAGE		vmm_page_size()
 #define BUF_LEN		(4 * PAGE)
 
 /*
  * IOVAs ("guest physical addresses") used by the tests. They are above
  * 4 GiB, so the edu's address registers need their high half, and far
  * above the VM's RAM, so data that arrives there was translated. They
- * avoid the MSI window the SMMU driver reserves at 0x8000000.
+ * avoid the MSI window the SMMU driver reserves at 0x8000000. All are
+ * aligned to any host page size (up to 1 MiB).
  */
 #define IOVA_SRC	0x0000004000000000ull
 #define IOVA_DST	0x0000004000100000ull
@@ -131,8 +137,9 @@ FIXTURE_TEARDOWN(edu)
 }
 
 /*
- * @page, filled with the pattern of @tag, mapped read-only at @iova: the
- * device reads it from there and writes it to IOVA_DST, every byte.
+ * @page (a host page), filled with the pattern of @tag, mapped read-only
+ * at @iova: the device reads it from there and writes it to IOVA_DST,
+ * every byte of a transfer.
  */
 static void map_readable(struct __test_metadata *_metadata,
 			 FIXTURE_DATA(edu) *self, __u8 *page, __u64 iova,
@@ -143,9 +150,9 @@ static void map_readable(struct __test_metadata *_metadata,
 	pattern_fill(page, PAGE, seed_of(_metadata, self->vd.smmu, tag));
 	ASSERT_EQ(0, vmm_ioas_map(self->iommufd, self->ioas_id, page, PAGE,
 				  iova, IOMMU_IOAS_MAP_READABLE));
-	ASSERT_EQ(0, edu_to_dev(edu, iova, 0, PAGE));
-	ASSERT_EQ(0, edu_to_ram(edu, IOVA_DST, 0, PAGE));
-	ASSERT_EQ(-1, pattern_diff(page, self->dst, PAGE));
+	ASSERT_EQ(0, edu_to_dev(edu, iova, 0, EDU_BUF_SIZE));
+	ASSERT_EQ(0, edu_to_ram(edu, IOVA_DST, 0, EDU_BUF_SIZE));
+	ASSERT_EQ(-1, pattern_diff(page, self->dst, EDU_BUF_SIZE));
 }
 
 /* RAM -> device -> RAM through the IOMMU, every byte checked. */
@@ -170,9 +177,10 @@ TEST_F(edu, dma_round_trip)
 }
 
 /*
- * Unaligned transfers that cross IOVA page boundaries: each 4 KiB page
- * of an IOVA range is translated on its own (the buffers are not
- * physically contiguous), and offsets and counts are honoured exactly.
+ * Unaligned transfers that cross IOVA page boundaries: each page (the
+ * host's, the IOMMU's granule) of an IOVA range is translated on its own
+ * (the buffers are not physically contiguous), and offsets and counts are
+ * honoured exactly.
  */
 TEST_F(edu, dma_unaligned_cross_page)
 {
@@ -212,18 +220,17 @@ TEST_F(edu, unmapped_write_blocked)
 TEST_F(edu, unmapped_read_blocked)
 {
 	struct edu *edu = &self->vd.edu;
-	__u8 *q = pattern_alloc(EDU_BUF_SIZE), *zero = pattern_alloc(EDU_BUF_SIZE);
+	__u8 *q = pattern_alloc(PAGE), *zero = pattern_alloc(EDU_BUF_SIZE);
 
 	ASSERT_NE(NULL, q);
 	ASSERT_NE(NULL, zero);
 	/* Load the device with q, which is then mapped no more. */
-	pattern_fill(q, EDU_BUF_SIZE, seed_of(_metadata, self->vd.smmu, 8));
-	ASSERT_EQ(0, vmm_ioas_map(self->iommufd, self->ioas_id, q,
-				  EDU_BUF_SIZE, IOVA_LATE,
-				  IOMMU_IOAS_MAP_READABLE));
+	pattern_fill(q, PAGE, seed_of(_metadata, self->vd.smmu, 8));
+	ASSERT_EQ(0, vmm_ioas_map(self->iommufd, self->ioas_id, q, PAGE,
+				  IOVA_LATE, IOMMU_IOAS_MAP_READABLE));
 	ASSERT_EQ(0, edu_to_dev(edu, IOVA_LATE, 0, EDU_BUF_SIZE));
 	ASSERT_EQ(0, vmm_ioas_unmap(self->iommufd, self->ioas_id, IOVA_LATE,
-				    EDU_BUF_SIZE, NULL));
+				    PAGE, NULL));
 	/* Read 4 KiB from the hole after dst, then from IOVA 0. */
 	dma_may_fault(_metadata, edu, IOVA_HOLE, 0, EDU_BUF_SIZE, false);
 	dma_may_fault(_metadata, edu, 0, 0, EDU_BUF_SIZE, false);
@@ -251,8 +258,8 @@ TEST_F(edu, read_only_mapping)
 	map_readable(_metadata, self, ro, IOVA_RO, 3);
 	/* ...writing it does not. */
 	memcpy(self->copy, ro, PAGE);
-	ASSERT_EQ(0, edu_to_dev(edu, IOVA_SRC, 0, PAGE));
-	dma_may_fault(_metadata, edu, IOVA_RO, 0, PAGE, true);
+	ASSERT_EQ(0, edu_to_dev(edu, IOVA_SRC, 0, EDU_BUF_SIZE));
+	dma_may_fault(_metadata, edu, IOVA_RO, 0, EDU_BUF_SIZE, true);
 	ASSERT_EQ(-1, pattern_diff(self->copy, ro, PAGE));
 }
 
@@ -281,12 +288,12 @@ TEST_F(edu, unmap_invalidates)
 	/* 1. X -> a: the device reads a, then writes src's data into a. */
 	ASSERT_EQ(0, vmm_ioas_map(self->iommufd, self->ioas_id, a, PAGE,
 				  IOVA_X, RW));
-	ASSERT_EQ(0, edu_to_dev(edu, IOVA_X, 0, PAGE));
-	ASSERT_EQ(0, edu_to_ram(edu, IOVA_DST, 0, PAGE));
-	ASSERT_EQ(-1, pattern_diff(a, self->dst, PAGE));
-	ASSERT_EQ(0, edu_to_dev(edu, IOVA_SRC, 0, PAGE));
-	ASSERT_EQ(0, edu_to_ram(edu, IOVA_X, 0, PAGE));
-	ASSERT_EQ(-1, pattern_diff(self->src, a, PAGE));
+	ASSERT_EQ(0, edu_to_dev(edu, IOVA_X, 0, EDU_BUF_SIZE));
+	ASSERT_EQ(0, edu_to_ram(edu, IOVA_DST, 0, EDU_BUF_SIZE));
+	ASSERT_EQ(-1, pattern_diff(a, self->dst, EDU_BUF_SIZE));
+	ASSERT_EQ(0, edu_to_dev(edu, IOVA_SRC, 0, EDU_BUF_SIZE));
+	ASSERT_EQ(0, edu_to_ram(edu, IOVA_X, 0, EDU_BUF_SIZE));
+	ASSERT_EQ(-1, pattern_diff(self->src, a, EDU_BUF_SIZE));
 
 	/* 2. Unmap X, map b at X: reads see b, writes land in b only. */
 	ASSERT_EQ(0, vmm_ioas_unmap(self->iommufd, self->ioas_id, IOVA_X, PAGE,
@@ -294,19 +301,19 @@ TEST_F(edu, unmap_invalidates)
 	ASSERT_EQ(PAGE, unmapped);
 	ASSERT_EQ(0, vmm_ioas_map(self->iommufd, self->ioas_id, b, PAGE,
 				  IOVA_X, RW));
-	ASSERT_EQ(0, edu_to_dev(edu, IOVA_X, 0, PAGE));
-	ASSERT_EQ(0, edu_to_ram(edu, IOVA_DST, 0, PAGE));
-	ASSERT_EQ(-1, pattern_diff(b, self->dst, PAGE)) {
-		if (pattern_diff(a, self->dst, PAGE) == -1)
+	ASSERT_EQ(0, edu_to_dev(edu, IOVA_X, 0, EDU_BUF_SIZE));
+	ASSERT_EQ(0, edu_to_ram(edu, IOVA_DST, 0, EDU_BUF_SIZE));
+	ASSERT_EQ(-1, pattern_diff(b, self->dst, EDU_BUF_SIZE)) {
+		if (pattern_diff(a, self->dst, EDU_BUF_SIZE) == -1)
 			TH_LOG("read the old buffer: stale IOTLB entry");
 	}
 	memcpy(a0, a, PAGE);
 	pattern_fill(self->copy, PAGE, seed_of(_metadata, smmu, 6));
 	ASSERT_EQ(0, vmm_ioas_map(self->iommufd, self->ioas_id, self->copy,
 				  PAGE, IOVA_LATE, IOMMU_IOAS_MAP_READABLE));
-	ASSERT_EQ(0, edu_to_dev(edu, IOVA_LATE, 0, PAGE));
-	ASSERT_EQ(0, edu_to_ram(edu, IOVA_X, 0, PAGE));
-	ASSERT_EQ(-1, pattern_diff(self->copy, b, PAGE));
+	ASSERT_EQ(0, edu_to_dev(edu, IOVA_LATE, 0, EDU_BUF_SIZE));
+	ASSERT_EQ(0, edu_to_ram(edu, IOVA_X, 0, EDU_BUF_SIZE));
+	ASSERT_EQ(-1, pattern_diff(self->copy, b, EDU_BUF_SIZE));
 	ASSERT_EQ(-1, pattern_diff(a0, a, PAGE)) {
 		TH_LOG("wrote the old buffer: stale IOTLB entry");
 	}
@@ -316,8 +323,8 @@ TEST_F(edu, unmap_invalidates)
 				    &unmapped));
 	ASSERT_EQ(PAGE, unmapped);
 	memcpy(b0, b, PAGE);
-	ASSERT_EQ(0, edu_to_dev(edu, IOVA_SRC + PAGE, 0, PAGE));
-	dma_may_fault(_metadata, edu, IOVA_X, 0, PAGE, true);
+	ASSERT_EQ(0, edu_to_dev(edu, IOVA_SRC + PAGE, 0, EDU_BUF_SIZE));
+	dma_may_fault(_metadata, edu, IOVA_X, 0, EDU_BUF_SIZE, true);
 	ASSERT_EQ(-1, pattern_diff(a0, a, PAGE));
 	ASSERT_EQ(-1, pattern_diff(b0, b, PAGE));
 }
@@ -395,8 +402,8 @@ TEST_F(edu, explicit_hwpt)
 	ASSERT_NE(hwpt, auto_hwpt);
 	ASSERT_EQ(0, vmm_destroy(self->iommufd, hwpt));
 	ASSERT_EQ(-ENOENT, vmm_destroy(self->iommufd, hwpt));
-	ASSERT_EQ(0, edu_to_ram(edu, IOVA_DST + PAGE, 0, PAGE));
-	ASSERT_EQ(-1, pattern_diff(late, self->dst + PAGE, PAGE));
+	ASSERT_EQ(0, edu_to_ram(edu, IOVA_DST + PAGE, 0, EDU_BUF_SIZE));
+	ASSERT_EQ(-1, pattern_diff(late, self->dst + PAGE, EDU_BUF_SIZE));
 }
 
 /* What the IOAS accepts once the device is attached. */
@@ -410,7 +417,7 @@ TEST_F(edu, iova_ranges)
 	n = vmm_ioas_ranges(self->iommufd, self->ioas_id, r, 16, &align);
 	ASSERT_LE(1, n);
 	ASSERT_GE(16, n);
-	/* The SMMU maps 4 KiB pages: IOVAs are page aligned now. */
+	/* The SMMU maps host-sized pages: IOVAs are page aligned now. */
 	ASSERT_EQ(PAGE, align);
 	for (i = 0; i < n; i++) {
 		TH_LOG("allowed IOVA 0x%llx-0x%llx", r[i].start, r[i].last);
@@ -593,12 +600,16 @@ TEST_F(uapi, map_unmap_errors)
 	ASSERT_EQ(0, vmm_dev_bind(&self->dev, fd));
 	ASSERT_EQ(0, vmm_dev_attach(&self->dev, ioas, NULL));
 
-	/* Misaligned IOVA or length (once an SMMU is attached): EINVAL. */
-	ASSERT_EQ(-EINVAL, vmm_ioas_map(fd, ioas, p, PAGE, IOVA_SRC + 0x800,
+	/*
+	 * Misaligned IOVA, length or buffer (once an SMMU is attached):
+	 * EINVAL. Half a page off: on a 64 KiB-page host that is 4 KiB
+	 * aligned, which is not enough.
+	 */
+	ASSERT_EQ(-EINVAL, vmm_ioas_map(fd, ioas, p, PAGE, IOVA_SRC + PAGE / 2,
 					RW));
 	ASSERT_EQ(EINVAL, errno);
 	ASSERT_EQ(-EINVAL, vmm_ioas_map(fd, ioas, p, PAGE + 1, IOVA_SRC, RW));
-	ASSERT_EQ(-EINVAL, vmm_ioas_map(fd, ioas, p + 0x800, PAGE, IOVA_SRC,
+	ASSERT_EQ(-EINVAL, vmm_ioas_map(fd, ioas, p + PAGE / 2, PAGE, IOVA_SRC,
 					RW));
 	/* Neither readable nor writeable: EINVAL; unknown flag: EOPNOTSUPP. */
 	ASSERT_EQ(-EINVAL, vmm_ioas_map(fd, ioas, p, PAGE, IOVA_SRC, 0));
@@ -636,12 +647,13 @@ TEST_F(uapi, misaligned_mapping_blocks_attach)
 
 	ASSERT_LE(1, vmm_ioas_ranges(fd, ioas, NULL, 0, &align));
 	ASSERT_EQ(1ull, align);
-	ASSERT_EQ(0, vmm_ioas_map(fd, ioas, self->buf + 0x800, PAGE,
-				  IOVA_SRC + 0x800, RW));
+	ASSERT_EQ(0, vmm_ioas_map(fd, ioas, self->buf + PAGE / 2, PAGE,
+				  IOVA_SRC + PAGE / 2, RW));
 	ASSERT_EQ(0, vmm_dev_open(&self->dev, &self->pci));
 	ASSERT_EQ(0, vmm_dev_bind(&self->dev, fd));
 	ASSERT_EQ(-EADDRINUSE, vmm_dev_attach(&self->dev, ioas, NULL));
-	ASSERT_EQ(0, vmm_ioas_unmap(fd, ioas, IOVA_SRC + 0x800, PAGE, NULL));
+	ASSERT_EQ(0, vmm_ioas_unmap(fd, ioas, IOVA_SRC + PAGE / 2, PAGE,
+				    NULL));
 	ASSERT_EQ(0, vmm_dev_attach(&self->dev, ioas, NULL));
 	ASSERT_LE(1, vmm_ioas_ranges(fd, ioas, NULL, 0, &align));
 	ASSERT_EQ(PAGE, align);
@@ -714,15 +726,15 @@ TEST(two_contexts_concurrent)
 		ASSERT_LE(0, fd[i]);
 		ASSERT_EQ(0, vmm_ioas_alloc(fd[i], &ioas[i]));
 		vm_dev_setup(_metadata, &vd[i], i, fd[i], ioas[i], &hwpt[i]);
-		src[i] = pattern_alloc(EDU_BUF_SIZE);
-		dst[i] = pattern_alloc(EDU_BUF_SIZE);
+		src[i] = pattern_alloc(PAGE);
+		dst[i] = pattern_alloc(PAGE);
 		ASSERT_NE(NULL, src[i]);
 		ASSERT_NE(NULL, dst[i]);
-		pattern_fill(src[i], EDU_BUF_SIZE, seed_of(_metadata, i, 10));
-		pattern_fill(dst[i], EDU_BUF_SIZE, seed_of(_metadata, i, 11));
-		ASSERT_EQ(0, vmm_ioas_map(fd[i], ioas[i], src[i], EDU_BUF_SIZE,
+		pattern_fill(src[i], PAGE, seed_of(_metadata, i, 10));
+		pattern_fill(dst[i], PAGE, seed_of(_metadata, i, 11));
+		ASSERT_EQ(0, vmm_ioas_map(fd[i], ioas[i], src[i], PAGE,
 					  IOVA_SRC, IOMMU_IOAS_MAP_READABLE));
-		ASSERT_EQ(0, vmm_ioas_map(fd[i], ioas[i], dst[i], EDU_BUF_SIZE,
+		ASSERT_EQ(0, vmm_ioas_map(fd[i], ioas[i], dst[i], PAGE,
 					  IOVA_DST, RW));
 	}
 	ASSERT_NE(-1, pattern_diff(src[0], src[1], EDU_BUF_SIZE));
@@ -739,11 +751,11 @@ TEST(two_contexts_concurrent)
 	pattern_fill(only0, PAGE, seed_of(_metadata, 0, 12));
 	memcpy(copy, only0, PAGE);
 	ASSERT_EQ(0, vmm_ioas_map(fd[0], ioas[0], only0, PAGE, IOVA_X, RW));
-	dma_may_fault(_metadata, &vd[1].edu, IOVA_X, 0, PAGE, true);
+	dma_may_fault(_metadata, &vd[1].edu, IOVA_X, 0, EDU_BUF_SIZE, true);
 	ASSERT_EQ(-1, pattern_diff(copy, only0, PAGE));
 	/* ...while device 0 can. */
-	ASSERT_EQ(0, edu_to_ram(&vd[0].edu, IOVA_X, 0, PAGE));
-	ASSERT_EQ(-1, pattern_diff(src[0], only0, PAGE));
+	ASSERT_EQ(0, edu_to_ram(&vd[0].edu, IOVA_X, 0, EDU_BUF_SIZE));
+	ASSERT_EQ(-1, pattern_diff(src[0], only0, EDU_BUF_SIZE));
 
 	for (i = 0; i < 2; i++) {
 		vm_dev_teardown(&vd[i]);
@@ -773,36 +785,36 @@ TEST(shared_ioas_two_smmus)
 	ASSERT_NE(hwpt[0], hwpt[1]);
 	ASSERT_NE(vd[0].dev.dev_id, vd[1].dev.dev_id);
 
-	src = pattern_alloc(EDU_BUF_SIZE);
-	copy = pattern_alloc(EDU_BUF_SIZE);
+	src = pattern_alloc(PAGE);
+	copy = pattern_alloc(PAGE);
 	ASSERT_NE(NULL, src);
 	ASSERT_NE(NULL, copy);
-	pattern_fill(src, EDU_BUF_SIZE, seed_of(_metadata, 0, 20));
+	pattern_fill(src, PAGE, seed_of(_metadata, 0, 20));
 	/* Mapped after both attached: reaches both HWPTs. */
-	ASSERT_EQ(0, vmm_ioas_map(fd, ioas, src, EDU_BUF_SIZE, IOVA_SRC,
+	ASSERT_EQ(0, vmm_ioas_map(fd, ioas, src, PAGE, IOVA_SRC,
 				  IOMMU_IOAS_MAP_READABLE));
 	for (i = 0; i < 2; i++) {
-		dst[i] = pattern_alloc(EDU_BUF_SIZE);
+		dst[i] = pattern_alloc(PAGE);
 		ASSERT_NE(NULL, dst[i]);
-		pattern_fill(dst[i], EDU_BUF_SIZE, seed_of(_metadata, i, 21));
-		ASSERT_EQ(0, vmm_ioas_map(fd, ioas, dst[i], EDU_BUF_SIZE,
-					  IOVA_DST + i * EDU_BUF_SIZE, RW));
+		pattern_fill(dst[i], PAGE, seed_of(_metadata, i, 21));
+		ASSERT_EQ(0, vmm_ioas_map(fd, ioas, dst[i], PAGE,
+					  IOVA_DST + i * PAGE, RW));
 	}
 	dma_copy_both(_metadata, edu,
 		      (const __u64[]){ IOVA_SRC, IOVA_SRC },
-		      (const __u64[]){ IOVA_DST, IOVA_DST + EDU_BUF_SIZE },
+		      (const __u64[]){ IOVA_DST, IOVA_DST + PAGE },
 		      EDU_BUF_SIZE);
 	for (i = 0; i < 2; i++)
 		ASSERT_EQ(-1, pattern_diff(src, dst[i], EDU_BUF_SIZE));
 
 	/* Unmap dst 0: device 0 and device 1 both lose it. */
-	ASSERT_EQ(0, vmm_ioas_unmap(fd, ioas, IOVA_DST, EDU_BUF_SIZE, NULL));
-	pattern_fill(dst[0], EDU_BUF_SIZE, seed_of(_metadata, 0, 22));
-	memcpy(copy, dst[0], EDU_BUF_SIZE);
+	ASSERT_EQ(0, vmm_ioas_unmap(fd, ioas, IOVA_DST, PAGE, NULL));
+	pattern_fill(dst[0], PAGE, seed_of(_metadata, 0, 22));
+	memcpy(copy, dst[0], PAGE);
 	for (i = 0; i < 2; i++)
 		dma_may_fault(_metadata, &vd[i].edu, IOVA_DST, 0,
 			      EDU_BUF_SIZE, true);
-	ASSERT_EQ(-1, pattern_diff(copy, dst[0], EDU_BUF_SIZE));
+	ASSERT_EQ(-1, pattern_diff(copy, dst[0], PAGE));
 
 	for (i = 0; i < 2; i++)
 		vm_dev_teardown(&vd[i]);

@@ -4,7 +4,7 @@
  *
  *  timing.c   the timing method: chunks of calls against the floor
  *  backends.c the two vIOMMUs invalidated: the mock's and the SMMUv3's
- *  trap.c     the trap path on each, batches of 1 to 4096
+ *  trap.c     the trap path on each, batches of 1 to 4096; the mock's in parts
  *  slab.c     slab and page counters: snapshots, totals, top caches
  *  allocs.c   heap allocations per invalidation
  *  scale.c    memory per vIOMMU and per ID, scale and set-up at 65536 IDs
@@ -39,6 +39,7 @@
 
 extern const __u32 batches[];
 #define NR_BATCHES	5		/* 1, 8, 64, 512, 4096 */
+#define NR_PARTS	3		/* trap_parts() */
 /*
  * Scale: @ids virtual IDs set on one vIOMMU, the commands of a batch name
  * @named of them (spread over the ID space). named = 1 is the lookup
@@ -71,6 +72,7 @@ struct op {
 	/* an invalidation: */
 	__u32 id, data_type, entry_len, num;
 	const void *entries;
+	int err;		/* invalidate_fails(): the errno it wants */
 };
 
 struct timing {
@@ -86,6 +88,7 @@ double run_ns(struct op *op, long n);
 long calibrate(struct op *op);
 int measure(struct op *op, struct timing *t);
 int invalidate(struct op *op);
+int invalidate_fails(struct op *op);
 
 /* ---- backends.c -------------------------------------------------------- */
 
@@ -126,6 +129,7 @@ struct bench {
 	bool have_smmu;
 
 	struct timing floor_t, mock_t[NR_BATCHES], smmu_t[NR_BATCHES];
+	struct timing part_t[NR_PARTS];	/* the mock's batch-1 call, in parts */
 	struct timing scale_t[NR_SCALE], high_t;
 	bool allocs_ok;
 	double alloc_worst, alloc_control;
@@ -140,6 +144,7 @@ struct bench {
 /* trap.c, allocs.c, scale.c, vcmdq.c: each returns whether it passed */
 int mock_setup(struct bench *b);
 bool trap_mock(struct bench *b);
+bool trap_parts(struct bench *b);
 bool trap_smmu(struct bench *b);
 bool allocs(struct bench *b);
 bool memory(struct bench *b);

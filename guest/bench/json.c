@@ -95,7 +95,7 @@ void targets(const struct bench *b)
 	int i;
 
 	target("trap_floor", "trap path, batch 1, mock: time / null ioctl",
-	       b->mock_t[0].ratio, 1.5);
+	       b->mock_t[0].ratio, 1.2);
 	/* Per-command costs as ratios to the floor of their own run */
 	target("batch_mock", "per-command cost, batch 512 / batch 1, mock",
 	       b->mock_t[3].ratio / 512 / b->mock_t[0].ratio, 1.0 / 20);

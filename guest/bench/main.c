@@ -9,6 +9,9 @@
  *          commands, on the mock vIOMMU (pure software: copy, validation,
  *          virtual ID lookup) and on the real SMMUv3 (edu on vfio-pci behind
  *          QEMU's arm-smmuv3, TLBI_NH_VA commands, one CMD_SYNC per chunk).
+ *  parts   the mock's batch-1 call cut short at each stage: an ID that
+ *          names no object (ENOENT), the vIOMMU with no command, a data
+ *          type its driver refuses (EINVAL).
  *  scale   the mock's per-command cost with 1, 1024 and 65536 virtual IDs
  *          set on one vIOMMU (65536 mock devices: a device has one ID).
  *  setup   SET_DEV_ID and UNSET_DEV_ID per ID at 65536 IDs; slab memory per
@@ -71,7 +74,7 @@ int main(int argc, char **argv)
 	int r;
 
 	ksft_print_header();
-	ksft_set_plan(only_one ? 2 : 9);
+	ksft_set_plan(only_one ? 2 : 10);
 	if (json_open() || (fd = vmm_iommufd_open()) < 0)
 		ksft_exit_fail_msg("/dev/iommu: %s\n", strerror(errno));
 
@@ -94,6 +97,12 @@ int main(int argc, char **argv)
 	ok = trap_mock(&b);
 	ksft_test_result(ok, "trap: mock invalidation, batches 1..4096, batch 1 = %.2f x floor\n",
 			 b.mock_t[0].ratio);
+
+	/* 2a. and its batch-1 call in parts. */
+	ok = trap_parts(&b);
+	ksft_test_result(ok, "trap parts: mock batch 1 = %.2f x floor; no object %.2f, no command %.2f, bad data type %.2f\n",
+			 b.mock_t[0].ratio, b.part_t[0].ratio,
+			 b.part_t[1].ratio, b.part_t[2].ratio);
 
 	/* 2b. The trap path on the SMMUv3 behind QEMU. */
 	ok = trap_smmu(&b);

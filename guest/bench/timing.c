@@ -149,3 +149,23 @@ int invalidate(struct op *op)
 	}
 	return 0;
 }
+
+/* IOMMU_HWPT_INVALIDATE that must fail with op->err, handling nothing. */
+int invalidate_fails(struct op *op)
+{
+	struct iommu_hwpt_invalidate cmd = {
+		.size = sizeof(cmd),
+		.hwpt_id = op->id,
+		.data_uptr = (uintptr_t)op->entries,
+		.data_type = op->data_type,
+		.entry_len = op->entry_len,
+		.entry_num = op->num,
+	};
+
+	if (!ioctl(fd, IOMMU_HWPT_INVALIDATE, &cmd) || errno != op->err ||
+	    cmd.entry_num) {
+		errno = EPROTO;
+		return -1;
+	}
+	return 0;
+}

@@ -48,6 +48,47 @@ bool trap_mock(struct bench *b)
 	return ok;
 }
 
+/*
+ * The mock's batch-1 call in parts, each against the floor: what the
+ * ioctl costs before the vIOMMU is found (an ID that names nothing:
+ * ENOENT), with the vIOMMU found, held and released and its driver called
+ * for no command (entry_num 0), and with the driver refusing the one
+ * command's data type before reading it (EINVAL). The full call is
+ * trap_mock()'s batch 1; what it adds to the last part is the command's
+ * copy, the virtual ID's lookup under the vIOMMU's lock and the mock's
+ * cache write. The JSON's "trap_parts".
+ */
+bool trap_parts(struct bench *b)
+{
+	static const char *const what[NR_PARTS] = {
+		"no such object (ENOENT)", "no command (entry_num 0)",
+		"bad data type (EINVAL)",
+	};
+	struct op op[NR_PARTS];
+	bool ok = true;
+	int i;
+
+	for (i = 0; i < NR_PARTS; i++)
+		op[i] = mock_op(b->viommu_id, 1);
+	op[0].fn = invalidate_fails;
+	op[0].id = 0xfffffff0;		/* no object has this ID */
+	op[0].err = ENOENT;
+	op[1].num = 0;
+	op[2].fn = invalidate_fails;
+	op[2].data_type = 0xbad;
+	op[2].err = EINVAL;
+	fprintf(js, "\"trap_parts\": [\n");
+	for (i = 0; i < NR_PARTS; i++) {
+		op[i].what = what[i];
+		ok = ok && !measure(&op[i], &b->part_t[i]);
+		fprintf(js, "%s  {\"part\": \"%s\", ", i ? ",\n" : "", what[i]);
+		json_timing(&b->part_t[i]);
+		fprintf(js, "\"backend\": \"mock\"}");
+	}
+	fprintf(js, "\n],\n");
+	return ok;
+}
+
 /* Batches of TLBI_NH_VA on the SMMUv3 behind QEMU, if it is there. */
 bool trap_smmu(struct bench *b)
 {

@@ -200,12 +200,13 @@ TEST(msi_two_devices_one_parent)
 	 */
 	vm_dev_teardown(&vd[1]);
 	close(efd[1]);
-	page = pattern_alloc(PAGE);
+	page = pattern_alloc(HPAGE);
 	ASSERT_NE(NULL, page);
-	ASSERT_EQ(0, vmm_ioas_map(fd, vm.ioas_id, page, PAGE, MSI_WINDOW, RW)) {
+	ASSERT_EQ(0, vmm_ioas_map(fd, vm.ioas_id, page, HPAGE, MSI_WINDOW,
+				  RW)) {
 		TH_LOG("map at the MSI window after the last detach: %s",
 		       strerror(errno));
 	}
-	ASSERT_EQ(0, vmm_ioas_unmap(fd, vm.ioas_id, MSI_WINDOW, PAGE, NULL));
+	ASSERT_EQ(0, vmm_ioas_unmap(fd, vm.ioas_id, MSI_WINDOW, HPAGE, NULL));
 	close(fd);
 }

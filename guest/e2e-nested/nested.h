@@ -247,22 +247,24 @@ TEST_F(nested, dma_cross_page_reversed)
 /*
  * Both stages enforce: a VA stage 1 does not map, a stage-1 read-only
  * page, an IPA stage 2 does not map and a stage-2 read-only IPA all stop
- * a DMA write. Guest RAM (and the read-only page) stay untouched.
+ * a DMA write. Guest RAM (and the read-only page) stay untouched. The
+ * VMM maps the read-only IPA as one host page; stage 1 points a guest
+ * page at its start.
  */
 TEST_F(nested, s1_and_s2_faults)
 {
 	struct edu *edu = &self->n.vd.edu;
 	struct guest *g = &self->n.g;
-	__u8 *ro = pattern_alloc(PAGE), *ro_copy = pattern_alloc(PAGE);
+	__u8 *ro = pattern_alloc(HPAGE), *ro_copy = pattern_alloc(HPAGE);
 	__u64 ro_page = guest_page(_metadata, &self->vm.ram,
 				   seed_of(_metadata, 0, 5));
 
 	ASSERT_NE(NULL, ro);
 	ASSERT_NE(NULL, ro_copy);
-	pattern_fill(ro, PAGE, seed_of(_metadata, 0, 6));
-	memcpy(ro_copy, ro, PAGE);
-	ASSERT_EQ(0, vmm_ioas_map(self->vm.iommufd, self->vm.ioas_id, ro, PAGE,
-				  IPA_RO, IOMMU_IOAS_MAP_READABLE));
+	pattern_fill(ro, HPAGE, seed_of(_metadata, 0, 6));
+	memcpy(ro_copy, ro, HPAGE);
+	ASSERT_EQ(0, vmm_ioas_map(self->vm.iommufd, self->vm.ioas_id, ro,
+				  HPAGE, IPA_RO, IOMMU_IOAS_MAP_READABLE));
 	ASSERT_EQ(0, smmu_s1_map(&g->s1, VA_X, ro_page, SMMU_PROT_READ));
 	ASSERT_EQ(0, smmu_s1_map(&g->s1, VA_X + PAGE, IPA_HOLE,
 				 SMMU_PROT_READ | SMMU_PROT_WRITE));
@@ -282,7 +284,7 @@ TEST_F(nested, s1_and_s2_faults)
 	dma_may_fault(_metadata, edu, VA_X + PAGE, 0, PAGE, true);	/* S2 */
 	dma_may_fault(_metadata, edu, VA_X + 2 * PAGE, 0, PAGE, true); /* S2 R/O */
 	ASSERT_EQ(-1, pattern_diff(self->snap, self->vm.ram_hva, GUEST_RAM_SIZE));
-	ASSERT_EQ(-1, pattern_diff(ro_copy, ro, PAGE));
+	ASSERT_EQ(-1, pattern_diff(ro_copy, ro, HPAGE));
 	/* The faults did not wedge anything. */
 	dma_copy(_metadata, edu, VA_SRC, VA_DST, PAGE);
 	ASSERT_EQ(-1, pattern_diff(PG(self->src_ipa), PG(self->dst_ipa), PAGE));

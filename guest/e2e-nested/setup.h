@@ -8,7 +8,15 @@
  * header to share).
  */
 
+/*
+ * PAGE is the guest's: the 4 KiB granule of its stage-1 tables, its RAM
+ * allocator's unit and the size of a transfer (the edu's buffer). HPAGE
+ * is the host's (vmm.h), the unit of what the VMM maps in the IOAS (the
+ * stage 2): 4 KiB or 64 KiB. Guest RAM, its IPA and the other IPAs the
+ * VMM maps are aligned to any host page size.
+ */
 #define PAGE		4096ul
+#define HPAGE		vmm_page_size()
 #define RW		(IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)
 
 /*

@@ -213,6 +213,25 @@ int vmm_destroy(int iommufd, __u32 id)
 	return do_ioctl(iommufd, IOMMU_DESTROY, &cmd);
 }
 
+__u64 vmm_page_size(void)
+{
+	static __u64 size;
+
+	if (!size) {
+		long n = sysconf(_SC_PAGESIZE);
+
+		size = n > 0 ? (__u64)n : 4096;
+	}
+	return size;
+}
+
+__u64 vmm_page_align(__u64 len)
+{
+	__u64 page = vmm_page_size();
+
+	return (len + page - 1) & ~(page - 1);
+}
+
 int vmm_ioas_map(int iommufd, __u32 ioas_id, void *va, __u64 len, __u64 iova,
 		 __u32 prot)
 {

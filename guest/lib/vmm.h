@@ -90,6 +90,17 @@ int vmm_iommufd_open(void);
 int vmm_ioas_alloc(int iommufd, __u32 *ioas_id);
 int vmm_destroy(int iommufd, __u32 id);
 /*
+ * The host's page size (sysconf(_SC_PAGESIZE): 4, 16 or 64 KiB on arm64),
+ * the unit of the host side of DMA: once a device of an IOMMU that maps
+ * pages is attached, an IOAS mapping needs its IOVA, length and user
+ * address aligned to it (the SMMU driver picks its granule from the host
+ * page size), else IOMMU_IOAS_MAP is EINVAL. What the guest owns (its
+ * stage-1 tables and their granule) is not bound to it.
+ */
+__u64 vmm_page_size(void);
+/* @len rounded up to a multiple of vmm_page_size(). */
+__u64 vmm_page_align(__u64 len);
+/*
  * Map @len bytes of user memory at @va to exactly @iova (FIXED_IOVA) with
  * @prot = IOMMU_IOAS_MAP_READABLE and/or IOMMU_IOAS_MAP_WRITEABLE.
  */

@@ -16,40 +16,6 @@
 #include "edudrv.h"
 #include "vmm.h"
 
-static int bind(const char *bdf)
-{
-	char path[PATH_MAX], drv[PATH_MAX];
-	ssize_t n;
-	int ret;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
-	n = readlink(path, drv, sizeof(drv) - 1);
-	if (n >= 0) {
-		drv[n] = 0;
-		if (strstr(drv, "/vfio-pci"))
-			return 0;
-		/* Let go of whatever driver has it now. */
-		snprintf(path, sizeof(path),
-			 "/sys/bus/pci/devices/%s/driver/unbind", bdf);
-		ret = vmm_write_file(path, bdf);
-		if (ret)
-			return ret;
-	}
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override",
-		 bdf);
-	ret = vmm_write_file(path, "vfio-pci");
-	if (ret)
-		return ret;
-	ret = vmm_write_file("/sys/bus/pci/drivers_probe", bdf);
-	if (ret)
-		return ret;
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
-	n = readlink(path, drv, sizeof(drv) - 1);
-	if (n < 0)
-		return -ENODEV;
-	drv[n] = 0;
-	return strstr(drv, "/vfio-pci") ? 0 : -EBUSY;
-}
 
 int main(int argc, char **argv)
 {
@@ -80,7 +46,7 @@ int main(int argc, char **argv)
 		if (sysfs_read_line(path, d, sizeof(d)) || strcmp(d + 2, want_d))
 			continue;
 		found++;
-		ret = bind(de->d_name);
+		ret = vmm_bind_vfio_pci(de->d_name);
 		if (ret)
 			failed++;
 		printf("%s [%s:%s]: %s%s\n", de->d_name, want_v, want_d,

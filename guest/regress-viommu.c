@@ -265,33 +265,6 @@ TEST_F(mock, domain_fill_enomem_leftover)
 
 /* ---- inv_lock_killable: SMMUv3 vIOMMU, userfaultfd ---------------------- */
 
-/* Bind @bdf to vfio-pci (as guest/bind-vfio.c): 0 or -errno */
-static int bind_vfio(const char *bdf)
-{
-	char path[PATH_MAX], drv[PATH_MAX];
-	ssize_t n;
-	int ret;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
-	n = readlink(path, drv, sizeof(drv) - 1);
-	if (n >= 0) {
-		drv[n] = 0;
-		if (strstr(drv, "/vfio-pci"))
-			return 0;
-		snprintf(path, sizeof(path),
-			 "/sys/bus/pci/devices/%s/driver/unbind", bdf);
-		ret = vmm_write_file(path, bdf);
-		if (ret)
-			return ret;
-	}
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override",
-		 bdf);
-	ret = vmm_write_file(path, "vfio-pci");
-	if (ret)
-		return ret;
-	return vmm_write_file("/sys/bus/pci/drivers_probe", bdf);
-}
-
 /* The state letter of /proc/@pid/stat, 0 if it cannot be read */
 static char proc_state(pid_t pid)
 {
@@ -365,7 +338,7 @@ TEST(inv_lock_killable)
 	if (n <= 0)
 		SKIP(return, "no edu behind an SMMU in this VM");
 	if (!pci[0].cdev[0]) {
-		ASSERT_EQ(0, bind_vfio(pci[0].bdf));
+		ASSERT_EQ(0, vmm_bind_vfio_pci(pci[0].bdf));
 		ASSERT_LT(0, edu_find_all(pci, iommu, 8));
 		ASSERT_NE(0, pci[0].cdev[0]);
 	}

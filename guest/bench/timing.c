@@ -129,19 +129,26 @@ int measure(struct op *op, struct timing *t)
 	return 0;
 }
 
-/* IOMMU_HWPT_INVALIDATE of op->num entries; all must be handled. */
-int invalidate(struct op *op)
+/* IOMMU_HWPT_INVALIDATE of @op; its result, cmd->entry_num what it did. */
+static int invalidate_op(struct op *op, struct iommu_hwpt_invalidate *cmd)
 {
-	struct iommu_hwpt_invalidate cmd = {
-		.size = sizeof(cmd),
+	*cmd = (struct iommu_hwpt_invalidate){
+		.size = sizeof(*cmd),
 		.hwpt_id = op->id,
 		.data_uptr = (uintptr_t)op->entries,
 		.data_type = op->data_type,
 		.entry_len = op->entry_len,
 		.entry_num = op->num,
 	};
+	return ioctl(fd, IOMMU_HWPT_INVALIDATE, cmd);
+}
 
-	if (ioctl(fd, IOMMU_HWPT_INVALIDATE, &cmd))
+/* IOMMU_HWPT_INVALIDATE of op->num entries; all must be handled. */
+int invalidate(struct op *op)
+{
+	struct iommu_hwpt_invalidate cmd;
+
+	if (invalidate_op(op, &cmd))
 		return -1;
 	if (cmd.entry_num != op->num) {
 		errno = EPROTO;
@@ -153,16 +160,9 @@ int invalidate(struct op *op)
 /* IOMMU_HWPT_INVALIDATE that must fail with op->err, handling nothing. */
 int invalidate_fails(struct op *op)
 {
-	struct iommu_hwpt_invalidate cmd = {
-		.size = sizeof(cmd),
-		.hwpt_id = op->id,
-		.data_uptr = (uintptr_t)op->entries,
-		.data_type = op->data_type,
-		.entry_len = op->entry_len,
-		.entry_num = op->num,
-	};
+	struct iommu_hwpt_invalidate cmd;
 
-	if (!ioctl(fd, IOMMU_HWPT_INVALIDATE, &cmd) || errno != op->err ||
+	if (!invalidate_op(op, &cmd) || errno != op->err ||
 	    cmd.entry_num) {
 		errno = EPROTO;
 		return -1;

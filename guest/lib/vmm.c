@@ -189,6 +189,41 @@ int vmm_write_file(const char *path, const char *val)
 	return ret;
 }
 
+int vmm_bind_vfio_pci(const char *bdf)
+{
+	char path[PATH_MAX], drv[PATH_MAX];
+	ssize_t n;
+	int ret;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
+	n = readlink(path, drv, sizeof(drv) - 1);
+	if (n >= 0) {
+		drv[n] = 0;
+		if (strstr(drv, "/vfio-pci"))
+			return 0;
+		/* Let go of whatever driver has it now. */
+		snprintf(path, sizeof(path),
+			 "/sys/bus/pci/devices/%s/driver/unbind", bdf);
+		ret = vmm_write_file(path, bdf);
+		if (ret)
+			return ret;
+	}
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override",
+		 bdf);
+	ret = vmm_write_file(path, "vfio-pci");
+	if (ret)
+		return ret;
+	ret = vmm_write_file("/sys/bus/pci/drivers_probe", bdf);
+	if (ret)
+		return ret;
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
+	n = readlink(path, drv, sizeof(drv) - 1);
+	if (n < 0)
+		return -ENODEV;
+	drv[n] = 0;
+	return strstr(drv, "/vfio-pci") ? 0 : -EBUSY;
+}
+
 int vmm_iommufd_open(void)
 {
 	int fd = open("/dev/iommu", O_RDWR | O_CLOEXEC);

@@ -82,6 +82,13 @@ int vmm_pci_per_iommu(struct vmm_pci *pci, int n);
 
 /* Write @val to the sysfs, debugfs or procfs file @path: 0 or -errno. */
 int vmm_write_file(const char *path, const char *val);
+/*
+ * Bind the PCI device @bdf ("0000:00:01.0") to vfio-pci, as a VMM's set-up
+ * does before it opens /dev/vfio/devices/vfioN: its driver unbound,
+ * driver_override, drivers_probe. 0 (also if it already was), or -errno;
+ * -EBUSY if another driver took it.
+ */
+int vmm_bind_vfio_pci(const char *bdf);
 
 /* /dev/iommu: returns the iommufd, or a negative errno. */
 int vmm_iommufd_open(void);

@@ -33,6 +33,22 @@
  * 1 s; then it resolves the fault and checks that A's call completes and
  * the vIOMMU still invalidates. It runs on the SMMU's edu (bound to
  * vfio-pci if it is not yet) and needs CONFIG_USERFAULTFD.
+ *
+ * long_inv_killable_mock, long_inv_killable_smmu: IOMMU_HWPT_INVALIDATE
+ * takes up to 2^19 entries, and the drivers walked every one of them
+ * before looking at anything else: 2^19 page-long entries are 2 GiB of
+ * user memory to check for zeroes (13.5 s in one call on the debug
+ * kernel, 10.4 s from SIGKILL to the end of the process), 2^19 SMMU
+ * commands are 2^13 CMD_SYNCs. A child makes such a call (the mock: page-
+ * long entries over the zero page, each a valid invalidation of virtual
+ * ID 0; the SMMUv3: 2^19 TLBI_NH_ASIDs in 512-byte entries, 256 MiB), is
+ * killed 0.2 s into it and must be gone within 1 s, without having
+ * returned from the call before the kill (else the call is too short to
+ * show anything, which fails too). The vIOMMU then still invalidates.
+ * Under TCG the mock's call takes about 2 s on the default kernel and
+ * 12 s on the debug one; the SMMUv3's is shorter (QEMU's SMMU consumes
+ * commands fast, and its entries are shorter) and shows the bug on the
+ * debug kernel (make check-debug).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -440,6 +456,202 @@ TEST(inv_lock_killable)
 	munmap(src, pgsz);
 	munmap(area, pgsz);
 	close(uffd);
+	vmm_dev_close(&dev);
+	close(fd);
+}
+
+/* ---- long_inv_killable: a fatal signal ends a long invalidation -------- */
+
+#define LONG_INV_NUM	(1u << 19)	/* IOMMU_HWPT_INVALIDATE's cap */
+#define LONG_INV_SMMU_LEN	512u
+
+/*
+ * A child invalidates @num entries of @entry_len bytes at @buf through
+ * @viommu and is SIGKILLed 0.2 s into the call: it must be reaped within
+ * 1 s, and must still have been in the call when killed.
+ */
+static void kill_long_inv(struct __test_metadata *_metadata, int fd,
+			  __u32 viommu, __u32 type, const void *buf,
+			  __u32 entry_len, __u32 num)
+{
+	int go[2], done[2], r[2], status = 0;
+	bool reaped = false;
+	double t0, t = 0;
+	char c, state;
+	pid_t pid;
+
+	ASSERT_EQ(0, pipe(go));
+	ASSERT_EQ(0, pipe2(done, O_NONBLOCK));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		__u32 n = num;
+		int r[2];
+
+		c = 'g';
+		if (write(go[1], &c, 1) != 1)
+			_exit(2);
+		r[0] = vmm_viommu_invalidate(fd, viommu, type, buf, entry_len,
+					     &n);
+		r[1] = n;
+		if (write(done[1], r, sizeof(r)) != sizeof(r))
+			_exit(2);
+		pause();
+		_exit(0);
+	}
+	close(go[1]);
+	close(done[1]);
+	ASSERT_EQ(1, read(go[0], &c, 1));
+	usleep(200000);
+	state = proc_state(pid);
+	TH_LOG("child in state %c 0.2 s into its call", state ? state : '?');
+
+	t0 = now_s();
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	while ((t = now_s() - t0) < 1) {
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			reaped = true;
+			break;
+		}
+		usleep(5000);
+	}
+	EXPECT_TRUE(reaped) {
+		TH_LOG("child not reaped 1 s after SIGKILL, state %c",
+		       proc_state(pid));
+	}
+	if (!reaped) {
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		t = now_s() - t0;
+	}
+	TH_LOG("child gone %.3f s after SIGKILL", t);
+	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	/*
+	 * A call that ended before the kill shows nothing. The child wrote
+	 * nothing if the pipe is at its end (0: it died in the call).
+	 */
+	EXPECT_EQ(0, read(done[0], r, sizeof(r))) {
+		TH_LOG("the call returned %d, entry_num %d, within 0.2 s: too short to test",
+		       r[0], r[1]);
+	}
+	close(go[0]);
+	close(done[0]);
+}
+
+TEST_F(mock, long_inv_killable_mock)
+{
+	long pgsz = sysconf(_SC_PAGESIZE);
+	struct iommu_viommu_invalidate_selftest inv = { .cache_id = 1 };
+	struct iommu_test_cmd rd = {
+		.size = sizeof(rd),
+		.op = IOMMU_TEST_OP_DEV_READ_CACHE,
+		.id = self->idev,
+	};
+	size_t len = (size_t)LONG_INV_NUM * pgsz;
+	__u32 viommu, num;
+	void *buf;
+
+	viommu = viommu_alloc(_metadata, self);
+	ASSERT_NE(0u, viommu);
+	ASSERT_EQ(0, set_dev_id(self->fd, viommu, self->idev, 0, true));
+	/*
+	 * Never written: every page reads as zeroes, the zero page, so each
+	 * entry is a valid invalidation of cache 0 of virtual ID 0 whose
+	 * tail the kernel checks for zeroes, and no memory is used.
+	 */
+	buf = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS |
+		   MAP_NORESERVE, -1, 0);
+	ASSERT_NE(MAP_FAILED, buf);
+	/* Three such entries work, and invalidate cache 0 only */
+	num = 3;
+	ASSERT_EQ(0, vmm_viommu_invalidate(self->fd, viommu,
+					   IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST,
+					   buf, pgsz, &num));
+	ASSERT_EQ(3u, num);
+	rd.read_cache.cache_id = 0;
+	ASSERT_EQ(0, testdev_ioctl(self->fd, IOMMU_TEST_CMD, &rd));
+	ASSERT_EQ(0u, rd.read_cache.out_cache);
+	rd.read_cache.cache_id = 1;
+	ASSERT_EQ(0, testdev_ioctl(self->fd, IOMMU_TEST_CMD, &rd));
+	ASSERT_EQ((__u32)IOMMU_TEST_DEV_CACHE_DEFAULT, rd.read_cache.out_cache);
+
+	kill_long_inv(_metadata, self->fd, viommu,
+		      IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST, buf, pgsz,
+		      LONG_INV_NUM);
+
+	/* The vIOMMU still invalidates: cache 1 now */
+	num = 1;
+	EXPECT_EQ(0, vmm_viommu_invalidate(self->fd, viommu,
+					   IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST,
+					   &inv, sizeof(inv), &num));
+	EXPECT_EQ(1u, num);
+	EXPECT_EQ(0, testdev_ioctl(self->fd, IOMMU_TEST_CMD, &rd));
+	EXPECT_EQ(0u, rd.read_cache.out_cache);
+	munmap(buf, len);
+	EXPECT_EQ(0, set_dev_id(self->fd, viommu, self->idev, 0, false));
+	EXPECT_EQ(0, vmm_destroy(self->fd, viommu));
+}
+
+TEST(long_inv_killable_smmu)
+{
+	size_t len = (size_t)LONG_INV_NUM * LONG_INV_SMMU_LEN;
+	__u32 ioas, parent, viommu, num, i;
+	__le64 small[2][2];
+	struct vmm_pci pci[8];
+	struct vmm_dev dev;
+	int iommu[8], n, fd;
+	__u8 *cmds;
+
+	n = edu_find_all(pci, iommu, 8);
+	if (n <= 0)
+		SKIP(return, "no edu behind an SMMU in this VM");
+	if (!pci[0].cdev[0]) {
+		ASSERT_EQ(0, vmm_bind_vfio_pci(pci[0].bdf));
+		ASSERT_LT(0, edu_find_all(pci, iommu, 8));
+		ASSERT_NE(0, pci[0].cdev[0]);
+	}
+	fd = vmm_iommufd_open();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, edu_dev_bind(&dev, &pci[0], fd));
+	ASSERT_EQ(0, vmm_ioas_alloc(fd, &ioas));
+	ASSERT_EQ(0, vmm_viommu_create(fd, dev.dev_id, ioas,
+				       IOMMU_VIOMMU_TYPE_ARM_SMMUV3, NULL, 0,
+				       &parent, &viommu));
+	/*
+	 * 2^19 TLBI_NH_ASIDs, each at the start of a 512-byte entry whose
+	 * tail the kernel checks for zeroes: 256 MiB, 2^13 CMD_SYNCs.
+	 */
+	cmds = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, cmds);
+	for (i = 0; i != LONG_INV_NUM; i++)
+		smmu_cmd_tlbi_nh_asid((__le64 *)(cmds + (size_t)i *
+						 LONG_INV_SMMU_LEN),
+				      i & 0xff);
+	num = 3;
+	ASSERT_EQ(0, vmm_viommu_invalidate(fd, viommu,
+					   IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3,
+					   cmds, LONG_INV_SMMU_LEN, &num));
+	ASSERT_EQ(3u, num);
+
+	kill_long_inv(_metadata, fd, viommu,
+		      IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3, cmds,
+		      LONG_INV_SMMU_LEN, LONG_INV_NUM);
+	munmap(cmds, len);
+
+	/* The vIOMMU still invalidates, and still refuses what it should */
+	smmu_cmd_tlbi_nh_all(small[0]);
+	smmu_cmd_tlbi_nh_asid(small[1], 1);
+	num = 2;
+	EXPECT_EQ(0, vmm_viommu_invalidate(fd, viommu,
+					   IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3,
+					   small, sizeof(small[0]), &num));
+	EXPECT_EQ(2u, num);
+	smmu_cmd_op(small[1], SMMU_CMD_CFGI_STE);
+	num = 2;
+	EXPECT_EQ(-EIO, vmm_viommu_invalidate(fd, viommu,
+					      IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3,
+					      small, sizeof(small[0]), &num));
+	EXPECT_EQ(1u, num);
 	vmm_dev_close(&dev);
 	close(fd);
 }

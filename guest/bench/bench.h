@@ -39,7 +39,7 @@
 
 extern const __u32 batches[];
 #define NR_BATCHES	5		/* 1, 8, 64, 512, 4096 */
-#define NR_PARTS	3		/* trap_parts() */
+#define NR_PARTS	6		/* trap_parts() */
 /*
  * Scale: @ids virtual IDs set on one vIOMMU, the commands of a batch name
  * @named of them (spread over the ID space). named = 1 is the lookup

@@ -33,6 +33,8 @@
  *
  * "bench onevsmmu" runs the floor and onevsmmu only (a quick look at that
  * figure; its JSON has no targets, so bench-report.sh does not take it).
+ * "bench trap" runs the floor, the mock's trap path and its parts only,
+ * the same way (a quick look at the trap floor, for kernel changes to it).
  *
  * Every time is the median of REPS repetitions; every ratio is the median
  * of the per-repetition ratios, each repetition timing the floor right
@@ -70,11 +72,12 @@ int main(int argc, char **argv)
 		.one_per_smmu = NAN,
 	};
 	bool only_one = argc > 1 && !strcmp(argv[1], "onevsmmu");
+	bool only_trap = argc > 1 && !strcmp(argv[1], "trap");
 	bool ok;
 	int r;
 
 	ksft_print_header();
-	ksft_set_plan(only_one ? 2 : 10);
+	ksft_set_plan(only_one ? 2 : only_trap ? 3 : 10);
 	if (json_open() || (fd = vmm_iommufd_open()) < 0)
 		ksft_exit_fail_msg("/dev/iommu: %s\n", strerror(errno));
 
@@ -98,20 +101,33 @@ int main(int argc, char **argv)
 	ksft_test_result(ok, "trap: mock invalidation, batches 1..4096, batch 1 = %.2f x floor\n",
 			 b.mock_t[0].ratio);
 
-	/* 2a. and its batch-1 call in parts. */
-	ok = trap_parts(&b);
-	ksft_test_result(ok, "trap parts: mock batch 1 = %.2f x floor; no object %.2f, no command %.2f, bad data type %.2f\n",
-			 b.mock_t[0].ratio, b.part_t[0].ratio,
-			 b.part_t[1].ratio, b.part_t[2].ratio);
 
-	/* 2b. The trap path on the SMMUv3 behind QEMU. */
-	ok = trap_smmu(&b);
-	if (b.have_smmu)
-		ksft_test_result(ok, "trap: SMMUv3 invalidation (TLBI_NH_VA), batches 1..4096, batch 1 = %.2f x floor\n",
-				 b.smmu_t[0].ratio);
-	else
-		ksft_test_result_fail("trap: SMMUv3 set-up: %s\n",
-				      strerror(-b.smmu_err));
+	/* 2b. The trap path on the SMMUv3 behind QEMU (it ends "trap"). */
+	if (only_trap) {
+		fprintf(js, "],\n");
+	} else {
+		ok = trap_smmu(&b);
+		if (b.have_smmu)
+			ksft_test_result(ok, "trap: SMMUv3 invalidation (TLBI_NH_VA), batches 1..4096, batch 1 = %.2f x floor\n",
+					 b.smmu_t[0].ratio);
+		else
+			ksft_test_result_fail("trap: SMMUv3 set-up: %s\n",
+					      strerror(-b.smmu_err));
+	}
+
+	/* 2a. The mock's batch-1 call in parts. */
+	ok = trap_parts(&b);
+	ksft_test_result(ok, "trap parts: mock batch 1 = %.2f x floor; no object %.2f, no command %.2f, bad data type %.2f, copied and locked %.2f, ID looked up %.2f, full call %.2f\n",
+			 b.mock_t[0].ratio, b.part_t[0].ratio,
+			 b.part_t[1].ratio, b.part_t[2].ratio,
+			 b.part_t[3].ratio, b.part_t[4].ratio,
+			 b.part_t[5].ratio);
+	if (only_trap) {
+		fprintf(js, "\"mode\": \"trap only\"\n}\n");
+		json_print();
+		close(fd);
+		ksft_finished();
+	}
 
 	/* 6. Heap allocations per invalidation, batches 1, 8, 64. */
 	ok = allocs(&b);

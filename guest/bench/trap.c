@@ -51,18 +51,26 @@ bool trap_mock(struct bench *b)
 /*
  * The mock's batch-1 call in parts, each against the floor: what the
  * ioctl costs before the vIOMMU is found (an ID that names nothing:
- * ENOENT), with the vIOMMU found, held and released and its driver called
- * for no command (entry_num 0), and with the driver refusing the one
- * command's data type before reading it (EINVAL). The full call is
- * trap_mock()'s batch 1; what it adds to the last part is the command's
- * copy, the virtual ID's lookup under the vIOMMU's lock and the mock's
- * cache write. The JSON's "trap_parts".
+ * ENOENT); with the vIOMMU found, held and released and its driver called
+ * for no command (entry_num 0); with the driver refusing the one command's
+ * data type before reading it (EINVAL); with the command copied in and the
+ * vIOMMU's virtual IDs locked, and the command refused for its flags
+ * (EOPNOTSUPP); with the virtual ID looked up too, and found to name no
+ * device (EIO); and the whole call, which adds the mock's cache write, timed
+ * again here so that it sits next to its parts (trap_mock()'s batch 1 is
+ * the first figure of the run). The JSON's "trap_parts".
  */
 bool trap_parts(struct bench *b)
 {
 	static const char *const what[NR_PARTS] = {
 		"no such object (ENOENT)", "no command (entry_num 0)",
-		"bad data type (EINVAL)",
+		"bad data type (EINVAL)", "copied, IDs locked, bad flags (EOPNOTSUPP)",
+		"+ ID looked up, no device (EIO)", "full call (batch 1)",
+	};
+	static struct iommu_viommu_invalidate_selftest bad_flags = {
+		.flags = 1u << 31, .vdev_id = VID_BASE,
+	}, no_dev = {
+		.vdev_id = VID_BASE + 1,
 	};
 	struct op op[NR_PARTS];
 	bool ok = true;
@@ -77,6 +85,12 @@ bool trap_parts(struct bench *b)
 	op[2].fn = invalidate_fails;
 	op[2].data_type = 0xbad;
 	op[2].err = EINVAL;
+	op[3].fn = invalidate_fails;
+	op[3].entries = &bad_flags;
+	op[3].err = EOPNOTSUPP;
+	op[4].fn = invalidate_fails;
+	op[4].entries = &no_dev;
+	op[4].err = EIO;
 	fprintf(js, "\"trap_parts\": [\n");
 	for (i = 0; i < NR_PARTS; i++) {
 		op[i].what = what[i];

@@ -176,7 +176,7 @@ else "Real-VMM rows (guest/bench-realvmm.c): not measured in this run." end),
 "|---|---|---|---|",
 "| null ioctl (IOMMU_OPTION get) | – | 1 | – |",
 (.trap[] | "| \(.backend) | \(.batch) | \(.ratio_to_floor | r) | \(.per_cmd_ratio_to_floor | r) |"),
-((.trap_parts // [])[] | "| mock, batch 1, cut short: \(.part) | 1 | \(.ratio_to_floor | r) | – |"),
+((.trap_parts // [])[] | "| mock, batch 1, in parts: \(.part) | 1 | \(.ratio_to_floor | r) | – |"),
 (if .vcmdq.status then
 	"| VCMDQ vs ioctl: TLBI_NH_VA + CMD_SYNC (dual) | 1 | \(.vcmdq.status) | |"
  else

@@ -12,8 +12,8 @@ APT_ETC := $(filter-out %/viommu.sources,$(wildcard /etc/apt/sources.list \
 	/etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list))
 DEPS := build/.deps-$(shell cat deps/* $(APT_ETC) | sha256sum | cut -c1-12)
 
-.PHONY: all deps tree qemu kernel check check-debug check-64k run bench export \
-	lint bisect-check clean help
+.PHONY: all deps tree qemu kernel check check-debug check-64k fuzz-long run bench \
+	export lint bisect-check clean help
 
 all: check
 
@@ -56,6 +56,14 @@ check-64k: kernel qemu
 	$(S)/kernel-build.sh 64k
 	$(S)/check.sh -k 64k tests/check.plan tests/e2e.plan tests/nested.plan \
 		tests/cmdqv-host.plan
+
+## fuzz-long     a fuzz campaign on the debug kernel (not in CI, ~40 min): the
+##               fuzzer in every mode (mock, SMMUv3, Tegra241 CMDQV, each also
+##               with fault injection) and the race tests, >= 10^6 operations,
+##               with the QEMU trace checks and kmemleak at the end
+fuzz-long: kernel qemu
+	$(S)/kernel-build.sh debug
+	$(S)/check.sh -k debug tests/fuzz-long.plan
 
 ## run           the vIOMMU demo: a reference VMM on the dual-SMMU VM, step by step,
 ##               then the real stack: Debian's QEMU 11.1 in the VM and its guest

@@ -49,7 +49,29 @@
  * 12 s on the debug one; the SMMUv3's is shorter (QEMU's SMMU consumes
  * commands fast, and its entries are shorter) and shows the bug on the
  * debug kernel (make check-debug).
+ *
+ * long_inv_signal: a signal the caller handles must not end such a call:
+ * a SIGALRM every millisecond (no SA_RESTART) through 2^16 page-long mock
+ * entries, and the call still returns 0 with every entry handled.
+ *
+ * veventq_read_killable: a vEVENTQ's read() held the queue's read mutex,
+ * taken uninterruptibly, across its copy to user memory. Thread A's read
+ * blocks on a userfaultfd page; child B's read of the same queue waited in
+ * D state and SIGKILL did not end it. B must be reaped within 1 s; then
+ * A's fault is resolved and A gets the event.
+ *
+ * tegra.vintf_error_again (the fixture "tegra": the dual topology, run by
+ * tests/fuzz.plan with -f tegra, left out of tests/check.plan with -F
+ * tegra): a Tegra241 guest VINTF reported the error map of its queues to
+ * the vEVENTQ only when the map had a bit not reported before. The guest
+ * acknowledges an error on its own page, with no interrupt, so the next
+ * error of the same queue shows the same bit: the VMM never heard of it,
+ * and the guest's queue stayed stopped (race-viommu's tegra mode). The
+ * test errs queue 0 three times, each time reading the record before it
+ * acknowledges the error as a VMM raising its guest's interrupt does:
+ * each error must give one record, with the queue's bit.
  */
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -62,6 +84,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -70,6 +93,7 @@
 #include "iommufd_test.h"
 #include "smmuv3.h"
 #include "testdev.h"
+#include "vcmdq.h"
 #include "vmm.h"
 
 #ifndef VMM_HAVE_VIOMMU
@@ -83,6 +107,8 @@ int main(void)
 #else
 
 #pragma GCC diagnostic ignored "-Wunused-parameter"
+/* The harness's setjmp()/fork() wrapper: a known false positive of GCC 12 */
+#pragma GCC diagnostic ignored "-Wclobbered"
 #include <kselftest_harness.h>
 
 #define FAILSLAB	"/sys/kernel/debug/failslab/"
@@ -589,6 +615,286 @@ TEST_F(mock, long_inv_killable_mock)
 	munmap(buf, len);
 	EXPECT_EQ(0, set_dev_id(self->fd, viommu, self->idev, 0, false));
 	EXPECT_EQ(0, vmm_destroy(self->fd, viommu));
+}
+
+static volatile sig_atomic_t alarms;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	alarms++;
+}
+
+TEST_F(mock, long_inv_signal)
+{
+	long pgsz = sysconf(_SC_PAGESIZE);
+	struct itimerval it = {
+		.it_interval = { .tv_usec = 1000 },
+		.it_value = { .tv_usec = 1000 },
+	};
+	struct sigaction sa = { .sa_handler = on_alarm };
+	size_t len = ((size_t)1 << 16) * pgsz;
+	__u32 viommu, num = 1u << 16;
+	double t;
+	void *buf;
+	int ret;
+
+	viommu = viommu_alloc(_metadata, self);
+	ASSERT_NE(0u, viommu);
+	ASSERT_EQ(0, set_dev_id(self->fd, viommu, self->idev, 0, true));
+	buf = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS |
+		   MAP_NORESERVE, -1, 0);
+	ASSERT_NE(MAP_FAILED, buf);
+	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));
+	alarms = 0;
+	ASSERT_EQ(0, setitimer(ITIMER_REAL, &it, NULL));
+	t = now_s();
+	ret = vmm_viommu_invalidate(self->fd, viommu,
+				    IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST, buf,
+				    pgsz, &num);
+	t = now_s() - t;
+	memset(&it, 0, sizeof(it));
+	ASSERT_EQ(0, setitimer(ITIMER_REAL, &it, NULL));
+	signal(SIGALRM, SIG_DFL);
+	TH_LOG("the call took %.3f s, %d SIGALRMs handled", t, (int)alarms);
+	EXPECT_EQ(0, ret);
+	EXPECT_EQ(1u << 16, num);
+	/*
+	 * A timer that fires every 1 ms had a signal pending during a call
+	 * of 10 ms or more (it is delivered, once, on the way out); a
+	 * shorter call shows nothing.
+	 */
+	EXPECT_LT(0, alarms);
+	EXPECT_LE(0.01, t);
+	munmap(buf, len);
+}
+
+struct read_call {
+	int fd;
+	void *buf;
+	size_t len;
+	ssize_t ret;
+};
+
+static void *read_thread(void *arg)
+{
+	struct read_call *c = arg;
+
+	c->ret = read(c->fd, c->buf, c->len);
+	return NULL;
+}
+
+static void veventq_read_killable(struct __test_metadata *_metadata,
+				  FIXTURE_DATA(mock) *self)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = {
+		.mode = UFFDIO_REGISTER_MODE_MISSING,
+	};
+	struct uffdio_zeropage zero = {};
+	struct iommu_veventq_alloc vq = {
+		.size = sizeof(vq),
+		.type = IOMMU_VEVENTQ_TYPE_SELFTEST,
+		.veventq_depth = 4,
+	};
+	struct iommu_test_cmd trig = {
+		.size = sizeof(trig),
+		.op = IOMMU_TEST_OP_TRIGGER_VEVENT,
+		.trigger_vevent.dev_id = self->idev,
+	};
+	long pgsz = sysconf(_SC_PAGESIZE);
+	struct read_call a = {};
+	struct pollfd pfd = {};
+	bool reaped = false;
+	int uffd, status = 0;
+	struct uffd_msg msg;
+	pthread_t thread;
+	char state = 0;
+	__u32 viommu;
+	void *area;
+	double t0;
+	pid_t pid;
+
+	uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (uffd < 0 && errno == ENOSYS)
+		SKIP(return, "no userfaultfd (CONFIG_USERFAULTFD) in this kernel");
+	ASSERT_LE(0, uffd);
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_API, &api));
+
+	viommu = viommu_alloc(_metadata, self);
+	ASSERT_NE(0u, viommu);
+	ASSERT_EQ(0, set_dev_id(self->fd, viommu, self->idev, 3, true));
+	vq.viommu_id = viommu;
+	ASSERT_EQ(0, testdev_ioctl(self->fd, IOMMU_VEVENTQ_ALLOC, &vq));
+	ASSERT_EQ(0, testdev_ioctl(self->fd, IOMMU_TEST_CMD, &trig));
+
+	/* A reads into a page that stays missing until the test resolves it */
+	area = mmap(NULL, pgsz, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, area);
+	reg.range.start = (uintptr_t)area;
+	reg.range.len = pgsz;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_REGISTER, &reg));
+	a.fd = vq.out_veventq_fd;
+	a.buf = area;
+	a.len = pgsz;
+	ASSERT_EQ(0, pthread_create(&thread, NULL, read_thread, &a));
+	pfd.fd = uffd;
+	pfd.events = POLLIN;
+	ASSERT_EQ(1, poll(&pfd, 1, 10000));
+	ASSERT_EQ((ssize_t)sizeof(msg), read(uffd, &msg, sizeof(msg)));
+	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
+
+	/* B reads the same queue: it has to wait for A */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		char b[256];
+
+		_exit(read(vq.out_veventq_fd, b, sizeof(b)) < 0 ? 1 : 0);
+	}
+	for (t0 = now_s(); now_s() - t0 < 10; usleep(10000)) {
+		state = proc_state(pid);
+		if (state == 'D' || state == 'Z')
+			break;
+	}
+	TH_LOG("B is in state %c before SIGKILL", state ? state : '?');
+	EXPECT_EQ('D', state);
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	for (t0 = now_s(); now_s() - t0 < 1; usleep(10000)) {
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			reaped = true;
+			break;
+		}
+	}
+	EXPECT_TRUE(reaped) {
+		TH_LOG("B not reaped 1 s after SIGKILL, state %c",
+		       proc_state(pid));
+	}
+
+	/* Resolve A's fault: A gets the one event */
+	zero.range.start = (uintptr_t)area;
+	zero.range.len = pgsz;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_ZEROPAGE, &zero));
+	ASSERT_EQ(0, pthread_join(thread, NULL));
+	EXPECT_LT(0, a.ret);
+	if (!reaped)
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+
+	close(vq.out_veventq_fd);
+	EXPECT_EQ(0, vmm_destroy(self->fd, vq.out_veventq_id));
+	munmap(area, pgsz);
+	close(uffd);
+}
+
+TEST_F(mock, veventq_read_killable)
+{
+	veventq_read_killable(_metadata, self);
+}
+
+/* ---- tegra: Tegra241 CMDQV, the dual topology --------------------------- */
+
+FIXTURE(tegra) {
+	int fd;
+};
+
+FIXTURE_SETUP(tegra)
+{
+	self->fd = -1;
+}
+
+FIXTURE_TEARDOWN(tegra)
+{
+}
+
+static void vintf_error_again(struct __test_metadata *_metadata)
+{
+	struct iommu_viommu_tegra241_cmdqv data = {};
+	long pgsz = sysconf(_SC_PAGESIZE);
+	__u32 ioas, parent, viommu, hwq;
+	struct vmm_veventq q = { .fd = -1 };
+	struct vmm_pci pci[8];
+	struct vmm_vevent ev[4];
+	unsigned int err_index;
+	__le64 cmds[2][2];
+	int iommu[8], n, i, k, fd;
+	struct vmm_dev dev;
+	struct vcmdq vq;
+	void *page0, *qmem;
+
+	n = edu_find_all(pci, iommu, 8);
+	ASSERT_LT(0, n);
+	for (k = 0; k < n && iommu[k] != 1; k++)
+		;
+	ASSERT_LT(k, n) {
+		TH_LOG("no edu behind SMMU 1 (the dual topology has one)");
+	}
+	if (!pci[k].cdev[0]) {
+		ASSERT_EQ(0, vmm_bind_vfio_pci(pci[k].bdf));
+		ASSERT_LT(0, edu_find_all(pci, iommu, 8));
+		ASSERT_NE(0, pci[k].cdev[0]);
+	}
+	fd = vmm_iommufd_open();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, edu_dev_bind(&dev, &pci[k], fd));
+	ASSERT_EQ(0, vmm_ioas_alloc(fd, &ioas));
+	ASSERT_EQ(0, vmm_viommu_create(fd, dev.dev_id, ioas,
+				       IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV, &data,
+				       sizeof(data), &parent, &viommu));
+	ASSERT_EQ(0, vmm_viommu_set_dev_id(fd, viommu, dev.dev_id, 0x40));
+	ASSERT_EQ(0, vmm_veventq_alloc(fd, viommu,
+				       IOMMU_VEVENTQ_TYPE_TEGRA241_CMDQV, 8,
+				       &q));
+	page0 = vmm_iommufd_mmap(fd, data.out_vintf_mmap_offset,
+				 data.out_vintf_mmap_length);
+	ASSERT_NE(NULL, page0);
+	/* 16 commands in a page of "guest RAM" at IPA 1 GiB */
+	qmem = mmap(NULL, pgsz, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	ASSERT_NE(MAP_FAILED, qmem);
+	ASSERT_EQ(0, vmm_ioas_map(fd, ioas, qmem, pgsz, 1ull << 30,
+				  IOMMU_IOAS_MAP_READABLE |
+				  IOMMU_IOAS_MAP_WRITEABLE));
+	ASSERT_EQ(0, vmm_hw_queue_alloc(fd, viommu,
+					IOMMU_HW_QUEUE_TYPE_TEGRA241_CMDQV, 0,
+					1ull << 30, 16 * VCMDQ_ENT_SIZE, &hwq));
+	vcmdq_init(&vq, page0, 0, qmem, 4);
+	ASSERT_EQ(0, vcmdq_enable(&vq));
+
+	/* TLBI_NH_ALL is the VMM's to trap, never a guest queue's */
+	smmu_cmd_tlbi_nh_all(cmds[0]);
+	smmu_cmd_op(cmds[1], SMMU_CMD_SYNC);
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(-EIO, vcmdq_submit(&vq, cmds, 2, &err_index));
+		ASSERT_EQ(0u, err_index);
+		ASSERT_EQ(VCMDQ_CERROR_ILL, vcmdq_cons_err(&vq));
+		/* The VMM reads the record, then its guest acknowledges */
+		n = vmm_veventq_read(&q, ev, 4, 3000);
+		EXPECT_EQ(1, n) {
+			TH_LOG("error %d of queue 0: %d records", i + 1, n);
+		}
+		if (n == 1) {
+			EXPECT_EQ(1ull, le64toh(ev[0].data.cmdqv.lvcmdq_err_map[0]));
+			EXPECT_EQ(0u, ev[0].lost_before);
+		}
+		ASSERT_EQ(0, vcmdq_ack_error(&vq));
+	}
+	/* The queue works again: a CMD_SYNC alone goes through */
+	ASSERT_EQ(0, vcmdq_submit(&vq, &cmds[1], 1, NULL));
+
+	ASSERT_EQ(0, vcmdq_disable(&vq));
+	munmap(page0, data.out_vintf_mmap_length);
+	EXPECT_EQ(0, vmm_veventq_free(fd, &q));
+	EXPECT_EQ(0, vmm_destroy(fd, hwq));
+	vmm_dev_close(&dev);
+	close(fd);
+	munmap(qmem, pgsz);
+}
+
+TEST_F(tegra, vintf_error_again)
+{
+	vintf_error_again(_metadata);
 }
 
 TEST(long_inv_killable_smmu)

@@ -2,7 +2,7 @@
 /*
  * fuzz-viommu: a seeded, bounded fuzzer of the vIOMMU uAPI.
  *
- *   fuzz-viommu mock|smmu [seed=N] [iters=N] [secs=N] [fault=PCT]
+ *   fuzz-viommu mock|smmu|tegra [seed=N] [iters=N] [secs=N] [fault=PCT]
  *
  * It drives IOMMU_VIOMMU_ALLOC, IOMMU_VIOMMU_SET_DEV_ID/UNSET_DEV_ID,
  * IOMMU_HWPT_ALLOC of nested HWPTs on a vIOMMU, attach, IOMMU_DESTROY,
@@ -21,6 +21,37 @@
  *         IOMMU_VIOMMU_TYPE_SELFTEST.
  *   smmu  the edu devices of the dual topology on vfio-pci, behind the two
  *         emulated SMMUv3s, IOMMU_VIOMMU_TYPE_ARM_SMMUV3.
+ *   tegra the same edus and SMMUs, whose Tegra241 CMDQVs (QEMU's model)
+ *         give each vIOMMU of IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV a VINTF of
+ *         its own, mixed with ARM_SMMUV3 vIOMMUs: virtual IDs (SET_DEV_ID
+ *         and vDEVICEs) become SID_MATCH/SID_REPLACE pairs (ENOSPC once a
+ *         VINTF has none left: SMMU 0's CMDQV has one pair per VINTF, and
+ *         a CMDQV has 3 VINTFs for guests), IOMMU_HW_QUEUE_ALLOC of VCMDQs
+ *         (index, 2^n commands of at least 32 bytes up to IDR1.CMDQS,
+ *         aligned, in order), mmap() of the VINTF page0, and through it a
+ *         hostile guest: queues enabled and disabled at any moment, PROD
+ *         past its commands, host-only, illegal and garbage commands,
+ *         ATC_INVs of StreamIDs it has no pair for, errors left
+ *         unacknowledged, CONS rewritten; then destroy, unbind and close
+ *         in any order with queues enabled (gen-tegra.c). The fuzzer
+ *         predicts every VCMDQ register it reads: it runs the CMDQV's
+ *         rules over the queue memory it wrote (a guest queue takes
+ *         TLBI_NH_ASID, TLBI_NH_VA, CMD_SYNC, and ATC_INV of a vSID the
+ *         vIOMMU has; anything else stops it with CERROR_ILL), so a queue
+ *         that reads other memory than the one named, a pair the kernel
+ *         did not program or did not remove, or a queue of another VINTF
+ *         seen through this page is a report. After each sequence the
+ *         host's own queues must still complete a CMD_SYNC (an
+ *         invalidation through a fresh ARM_SMMUV3 vIOMMU of each SMMU) and
+ *         the kernel log must show no error of a host queue (a guest
+ *         VINTF's errors are its own). Each VINTF's vIOMMU is named on the
+ *         console ("# tegra viommu TAG iommu I psids ...") and marked in
+ *         the QEMU trace by a TLBI_NH_VA of address 0x7e9a00000000 + TAG
+ *         pages from its VCMDQ and one of 0x7e9b00000000 + TAG pages
+ *         trapped through IOMMU_HWPT_INVALIDATE, from which
+ *         scripts/check-tegra-fuzz-trace.sh checks on the host that every
+ *         command of a guest VINTF reached the SMMU with that vIOMMU's VMID
+ *         and the physical StreamIDs of its own devices only.
  *
  * The fuzzer keeps a model of what the kernel must hold (objects, the
  * virtual IDs of each vIOMMU, attachments) and predicts every answer from
@@ -51,9 +82,9 @@
  * operation that went wrong.
  *
  * The program is guest/fuzz-viommu/: fuzz.h (what the parts share),
- * model.c (the model, its predictions and the reports), gen-objects.c and
- * gen-queues.c (the generators of the operations) and runner.c (sequences,
- * seeds, set-up and main).
+ * model.c (the model, its predictions and the reports), gen-objects.c,
+ * gen-queues.c and gen-tegra.c (the generators of the operations) and
+ * runner.c (sequences, seeds, set-up and main).
  */
 #ifndef FUZZ_H
 #define FUZZ_H
@@ -100,6 +131,7 @@ struct fdev {
 	int viommu;		/* -1, or the vIOMMU it has an ID on */
 	__u64 vid;
 	int vdev;		/* -1, or the vDEVICE slot that owns the ID */
+	__u32 psid;		/* smmu/tegra: its physical StreamID (RID) */
 	enum att att;
 	int att_idx;		/* parent iommu or nested index */
 };
@@ -115,6 +147,11 @@ struct fviommu {
 	__u32 in_data;		/* mock: what its MMIO page holds */
 	__u64 mmap_off, mmap_len;	/* mock: its mmap pair, or 0 */
 	void *map;		/* its page, mapped */
+	/* tegra: a vIOMMU of IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV, with a VINTF */
+	bool is_tegra;
+	bool marked;		/* its VCMDQ marker has been written */
+	__u32 tag;		/* names it on the console and in the trace */
+	__u32 devs_seen;	/* devices that had an ID on it (bit = index) */
 };
 
 struct fqueue {
@@ -122,6 +159,11 @@ struct fqueue {
 	__u32 id;
 	int viommu;
 	__u32 index;
+	/* tegra: the VCMDQ as the guest must see it in the VINTF page0 */
+	__u64 iova;		/* its memory, in qmem */
+	unsigned int log2;	/* 1 << log2 commands */
+	bool gknown;		/* GERROR/GERRORN read since the reset */
+	__u32 cons, prod, config, gerror, gerrorn;
 };
 
 struct fnested {
@@ -178,6 +220,9 @@ extern struct fstate S;
 
 enum { SMMU, MOCK };
 extern int mode;
+/* tegra mode: mode is SMMU, with Tegra241 CMDQV vIOMMUs and VCMDQs */
+extern bool tegra;
+extern const char *mode_name;
 
 /* The queue memory: 4 pages, of which the IOAS maps 0-1 and 3 */
 extern __u8 *qmem;
@@ -190,6 +235,10 @@ struct fhw {
 	bool ril, ats;
 	unsigned int asid_bits, ssid_bits;
 	__u64 pgsizes;		/* bit 12/14/16: 4K/16K/64K granules */
+	/* tegra: per IOMMU, from IOMMU_GET_HW_INFO of type TEGRA241_CMDQV */
+	unsigned int nlvcmdq[MAX_IOMMU];	/* VCMDQs of one VINTF */
+	unsigned int npairs[MAX_IOMMU];		/* SID pairs of one VINTF */
+	unsigned int cmdq_max_shift;	/* log2 of a VCMDQ's most commands */
 };
 extern struct fhw hw;
 
@@ -202,6 +251,9 @@ extern unsigned long reports, total_ops, total_seqs, total_cmds;
 extern unsigned long accepted_cmds, enomem_seen, queues_made, pages_mapped;
 extern unsigned long vdevs_made, vevqs_made, vevents_read, vevents_lost;
 extern unsigned long vevents_made;
+/* tegra mode */
+extern unsigned long vintfs_made, vcmdq_written, vcmdq_consumed;
+extern unsigned long vcmdq_refused, cmdqv_events, health_checks;
 extern unsigned int fault_pct;
 extern int fail_fd;		/* /proc/self/make-it-fail, or -1 */
 extern const char *cur_op;
@@ -257,5 +309,16 @@ void op_hw_queue_alloc(void);
 void op_mmap(void);
 void op_qmem(void);
 void op_invalidate(void);
+
+/* gen-tegra.c: tegra mode */
+void tegra_step(void);
+void tegra_setup(void);
+void op_tegra_hw_queue_alloc(void);
+void tegra_mapped(int v);
+void tegra_viommu_gone(int v);
+void tegra_seq_end(void);
+void tegra_after_close(void);
+void tegra_vevent_read(struct fvevq *q);
+__u32 tegra_psid(const char *bdf);
 
 #endif

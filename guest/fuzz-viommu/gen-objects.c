@@ -174,6 +174,7 @@ void op_viommu_alloc(void)
 	S.viommu[v].map = NULL;
 	S.viommu[v].mmap_off = 0;
 	S.viommu[v].mmap_len = 0;
+	S.viommu[v].is_tegra = false;
 	S.parent[iommu].users++;
 	if (!cmd->data_len)
 		return;
@@ -198,6 +199,12 @@ void op_viommu_alloc(void)
 }
 
 /* ---- SET_DEV_ID / UNSET_DEV_ID ------------------------------------- */
+
+/* The largest virtual ID: 20 bits in a Tegra241 VINTF's SID_MATCH */
+static __u64 vid_max(const struct fviommu *vi)
+{
+	return vi->is_tegra ? 0xfffff : 0xffffffffull;
+}
 
 void op_set_dev_id(bool set)
 {
@@ -228,12 +235,14 @@ void op_set_dev_id(bool set)
 		cmd.dev_id = bogus_id();
 		want = -ENOENT;
 	} else if (set) {
-		if (d->iommu != vi->iommu || vid > 0xffffffffull)
+		if (d->iommu != vi->iommu || vid > vid_max(vi))
 			want = -EINVAL;
 		else if (d->viommu >= 0 || model_vid_owner(v, vid) >= 0)
 			want = -EEXIST;
 		else if (mode == MOCK && vi->nids >= MOCK_VIOMMU_VDEV_ID_SLOTS)
 			want = -ENOSPC;
+		else if (vi->is_tegra && vi->nids >= (int)hw.npairs[vi->iommu])
+			want = -ENOSPC;	/* no SID_MATCH/SID_REPLACE pair left */
 	} else {
 		if (d->viommu != v || d->vid != vid)
 			want = -EINVAL;
@@ -252,6 +261,8 @@ void op_set_dev_id(bool set)
 		d->viommu = v;
 		d->vid = vid;
 		vi->nids++;
+		if (vi->is_tegra)
+			vi->devs_seen |= 1u << (d - S.dev);
 	} else {
 		d->viommu = -1;
 		vi->nids--;
@@ -300,12 +311,14 @@ void op_vdevice(void)
 		/* The rules of SET_DEV_ID, in the kernel's order */
 		if (!vi->live || cmd.dev_id != d->dev_id)
 			want = -ENOENT;
-		else if (d->iommu != vi->iommu || vid > 0xffffffffull)
+		else if (d->iommu != vi->iommu || vid > vid_max(vi))
 			want = -EINVAL;
 		else if (d->viommu >= 0 || model_vid_owner(v, vid) >= 0)
 			want = -EEXIST;
 		else if (mode == MOCK && vi->nids >= MOCK_VIOMMU_VDEV_ID_SLOTS)
 			want = -ENOSPC;
+		else if (vi->is_tegra && vi->nids >= (int)hw.npairs[vi->iommu])
+			want = -ENOSPC;	/* no SID_MATCH/SID_REPLACE pair left */
 		ret = fioctl(S.fd, IOMMU_VDEVICE_ALLOC, &cmd);
 		if (!check(ret, want))
 			return;
@@ -318,6 +331,8 @@ void op_vdevice(void)
 		d->vid = vid;
 		d->vdev = k;
 		vi->nids++;
+		if (vi->is_tegra)
+			vi->devs_seen |= 1u << (d - S.dev);
 		return;
 	}
 	/* A live slot, not destroyed: a vDEVICE id that names nothing */
@@ -636,6 +651,8 @@ void op_destroy(void)
 	if (!check(ret, want) || k == 4)
 		return;
 	if (k == 0) {
+		if (S.viommu[i].is_tegra)
+			tegra_viommu_gone(i);
 		S.viommu[i].live = false;
 		S.parent[S.viommu[i].iommu].users--;
 	} else if (k == 3) {

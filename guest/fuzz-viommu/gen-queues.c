@@ -145,6 +145,12 @@ static void op_vevent_read(struct fvevq *q)
 	int i, nrec = 0;
 
 	cur_op = "read(vEVENTQ)";
+	/* A guest VINTF's queue errors come from the CMDQV's interrupt */
+	if (tegra && q->type == IOMMU_VEVENTQ_TYPE_TEGRA241_CMDQV &&
+	    S.viommu[q->viommu].is_tegra) {
+		tegra_vevent_read(q);
+		return;
+	}
 	for (i = 0; i < q->nrec; i++) {
 		size_t rsz = hsz + (q->rec[i].lost ? 0 : esz);
 
@@ -288,6 +294,10 @@ void op_hw_queue_alloc(void)
 	__u32 token = rnd();
 	bool either;
 
+	if (tegra) {
+		op_tegra_hw_queue_alloc();
+		return;
+	}
 	cur_op = "HW_QUEUE_ALLOC";
 	for (q = 0; q < MAX_QUEUE && S.queue[q].live; q++)
 		;
@@ -426,8 +436,11 @@ void op_mmap(void)
 	}
 	vi->map = va;
 	pages_mapped++;
+	/* A VINTF page0: the registers of the vIOMMU's VCMDQs, and no other */
+	if (vi->is_tegra)
+		tegra_mapped(v);
 	/* The mock's page holds the in_data of the vIOMMU's allocation */
-	if (*(volatile __u32 *)va != vi->in_data)
+	else if (*(volatile __u32 *)va != vi->in_data)
 		report("vIOMMU page reads 0x%x, expected 0x%x",
 		       *(volatile __u32 *)va, vi->in_data);
 }

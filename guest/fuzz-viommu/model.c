@@ -43,6 +43,8 @@ bool chance(unsigned int pct)
 /* ---- the model ------------------------------------------------------ */
 
 int mode;
+bool tegra;
+const char *mode_name = "smmu";
 struct fstate S;
 /* The queue memory: 4 pages, of which the IOAS maps 0-1 and 3 */
 __u8 *qmem;
@@ -60,6 +62,8 @@ unsigned long reports, total_ops, total_seqs, total_cmds;
 unsigned long accepted_cmds, enomem_seen, queues_made, pages_mapped;
 unsigned long vdevs_made, vevqs_made, vevents_read, vevents_lost;
 unsigned long vevents_made;
+unsigned long vintfs_made, vcmdq_written, vcmdq_consumed;
+unsigned long vcmdq_refused, cmdqv_events, health_checks;
 unsigned int fault_pct;
 int fail_fd = -1;
 const char *cur_op = "";
@@ -220,6 +224,9 @@ __u32 viommu_id_of(int v)
 /* Virtual IDs come from a small pool so that they collide. */
 __u64 pick_vid(void)
 {
+	/* tegra: around the 20 bits a SID_MATCH holds (max_vdev_id) */
+	if (tegra && chance(15))
+		return chance(50) ? 0xfffff : 0x100000 + rn(16);
 	switch (rn(8)) {
 	case 0:
 		return 0xffffffffull;

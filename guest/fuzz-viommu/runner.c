@@ -190,6 +190,7 @@ static bool seq_open(void)
 		} else {
 			d->pci = pcis[i];
 			d->iommu = pci_iommu[i];
+			d->psid = tegra_psid(pcis[i].bdf);
 		}
 		ret = dev_bind(d);
 		if (ret && !bind_may_fail(ret))
@@ -219,8 +220,14 @@ static bool seq_open(void)
  */
 static void seq_close(void)
 {
-	bool unmap_first = chance(50), files_first = chance(50);
+	bool unmap_first, files_first;
 	int i;
+
+	/* The host's queues still work; name the VINTFs still live */
+	if (tegra)
+		tegra_seq_end();
+	unmap_first = chance(50);
+	files_first = chance(50);
 
 	/* An open vEVENTQ file keeps the context alive until it is closed */
 	for (i = 0; i < MAX_VEVQ && files_first; i++)
@@ -233,6 +240,9 @@ static void seq_close(void)
 	for (i = 0; i < MAX_VIOMMU && unmap_first; i++)
 		viommu_unmap(&S.viommu[i]);
 	close(S.fd);
+	/* A mapped VINTF page holds the context: the guest goes on */
+	if (tegra)
+		tegra_after_close();
 	for (i = 0; i < MAX_VIOMMU; i++)
 		viommu_unmap(&S.viommu[i]);
 	for (i = 0; i < MAX_VEVQ && !files_first; i++)
@@ -249,6 +259,26 @@ static void seq_close(void)
 
 static size_t klog_seen;
 
+/*
+ * A line of the kernel log that tells of an error on a queue the host owns:
+ * an SMMU's own CMDQ, or (tegra) a CMDQV, its VINTF0 and their VCMDQs. A
+ * guest VINTF's queue errors are the guest's: the driver warns only when
+ * it resets such a queue with its error still pending.
+ */
+static bool host_queue_error(const char *line)
+{
+	if (strstr(line, "CMDQ error") || strstr(line, "global error"))
+		return true;
+	if (!tegra || !strstr(line, "tegra241_cmdqv"))
+		return false;
+	if (strstr(line, "unexpected error reported") ||
+	    strstr(line, "failed to") || strstr(line, "CMDQV: ") ||
+	    strstr(line, "VINTF0: "))
+		return true;
+	return strstr(line, "VINTF") &&
+	       !strstr(line, "uncleared error detected, resetting");
+}
+
 /* Report SMMU command queue / global errors logged since the last call. */
 static void check_klog(void)
 {
@@ -264,7 +294,7 @@ static void check_klog(void)
 	buf[len < (int)sizeof(buf) ? len : (int)sizeof(buf) - 1] = 0;
 	/* The buffer may have wrapped: look at what is new by content */
 	for (line = strtok_r(buf, "\n", &p); line; line = strtok_r(NULL, "\n", &p)) {
-		if (!strstr(line, "CMDQ error") && !strstr(line, "global error"))
+		if (!host_queue_error(line))
 			continue;
 		if (klog_seen++ < 5) {
 			cur_op = "kernel log";
@@ -285,7 +315,7 @@ static int run_seed(__u64 seed, unsigned long iters, unsigned int secs,
 	cur_seed = seed;
 	rng = seed * 0x9e3779b97f4a7c15ull + 1;
 	printf("# seed 0x%" PRIx64 ": %s, up to %lu operations, %u s%s\n",
-	       (uint64_t)seed, mode == MOCK ? "mock" : "smmu", iters, secs,
+	       (uint64_t)seed, mode_name, iters, secs,
 	       fault_pct ? " (fault injection)" : "");
 	fflush(stdout);
 	while (ops < iters && time(NULL) < end) {
@@ -296,6 +326,10 @@ static int run_seed(__u64 seed, unsigned long iters, unsigned int secs,
 			break;
 		for (j = 0; j < len && ops < iters; j++, ops++) {
 			cur_iter = ops;
+			if (tegra) {
+				tegra_step();
+				continue;
+			}
 			switch (rn(30)) {
 			case 0: case 1:
 				op_viommu_alloc();
@@ -343,11 +377,18 @@ static int run_seed(__u64 seed, unsigned long iters, unsigned int secs,
 		if (mode == SMMU)
 			check_klog();
 	}
+	/* tegra: the last teardown left the host's queues working, too */
+	if (tegra) {
+		cur_seq = seqs;
+		if (seq_open())
+			seq_close();
+		check_klog();
+	}
 	total_ops += ops;
 	total_seqs += seqs;
 	printf("%sok %d fuzz %s seed=0x%" PRIx64 ": %lu operations in %lu sequences, %lu reports",
 	       reports == before ? "" : "not ", test,
-	       mode == MOCK ? "mock" : "smmu", (uint64_t)seed, ops, seqs,
+	       mode_name, (uint64_t)seed, ops, seqs,
 	       reports - before);
 	if (fault_pct)
 		printf(", %lu ENOMEM", enomem_seen - nomem);
@@ -432,6 +473,60 @@ static void fault_teardown(void)
 	}
 }
 
+/*
+ * tegra: what a VINTF of each SMMU's CMDQV offers (IOMMU_GET_HW_INFO of
+ * type TEGRA241_CMDQV), and the largest VCMDQ: 2^n commands up to the
+ * SMMU's IDR1.CMDQS and the driver's own limit for its queues (a
+ * naturally aligned allocation of at most MAX_PAGE_ORDER pages, 16 bytes
+ * a command; no CMA in the test kernels).
+ */
+static bool tegra_hw_setup(__u32 idr1)
+{
+	unsigned int page_shift = __builtin_ctzll(pgsz), i, j;
+	unsigned int max_order = page_shift == 16 ? 13 : page_shift == 14 ? 11 : 10;
+	unsigned int cmdqs = (idr1 >> 21) & 0x1f;
+
+	hw.cmdq_max_shift = page_shift + max_order - 4;
+	if (cmdqs < hw.cmdq_max_shift)
+		hw.cmdq_max_shift = cmdqs;
+	for (i = 0; i < MAX_IOMMU; i++) {
+		struct iommu_hw_info_tegra241_cmdqv info = {};
+		__u32 len = sizeof(info), type;
+		struct vmm_dev vd;
+		int fd, ret = -ENODEV;
+
+		for (j = 0; j < (unsigned int)nr_pci && pci_iommu[j] != (int)i; j++)
+			;
+		if (j == (unsigned int)nr_pci)
+			continue;
+		fd = vmm_iommufd_open();
+		if (fd >= 0 && !edu_dev_bind(&vd, &pcis[j], fd)) {
+			ret = vmm_hw_info_type(fd, vd.dev_id,
+					       IOMMU_HW_INFO_TYPE_TEGRA241_CMDQV,
+					       &info, &len, &type, NULL);
+			vmm_dev_close(&vd);
+		}
+		if (fd >= 0)
+			close(fd);
+		if (ret) {
+			printf("# IOMMU %u: no Tegra241 CMDQV (%s)\n", i,
+			       strerror(-ret));
+			return false;
+		}
+		hw.nlvcmdq[i] = 1u << info.log2vcmdqs;
+		hw.npairs[i] = 1u << info.log2vsids;
+		printf("# tegra iommu %u: CMDQV version %u, %u VCMDQs and %u SID pairs per VINTF, VCMDQs of up to 2^%u commands; psids",
+		       i, info.version, hw.nlvcmdq[i], hw.npairs[i],
+		       hw.cmdq_max_shift);
+		for (j = 0; j < (unsigned int)nr_pci; j++)
+			if (pci_iommu[j] == (int)i)
+				printf(" 0x%x", tegra_psid(pcis[j].bdf));
+		printf("\n");
+	}
+	tegra_setup();
+	return true;
+}
+
 static bool hw_setup(void)
 {
 	struct {
@@ -471,7 +566,7 @@ static bool hw_setup(void)
 	printf("# SMMU: RIL %d ATS %d ASID bits %u SSID bits %u granules 0x%llx\n",
 	       hw.ril, hw.ats, hw.asid_bits, hw.ssid_bits,
 	       (unsigned long long)hw.pgsizes);
-	return true;
+	return !tegra || tegra_hw_setup(info.idr[1]);
 }
 
 int main(int argc, char **argv)
@@ -482,11 +577,14 @@ int main(int argc, char **argv)
 	int nseeds = 2, i, ok = 0;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (argc < 2 || (strcmp(argv[1], "mock") && strcmp(argv[1], "smmu"))) {
-		fprintf(stderr, "usage: fuzz-viommu mock|smmu [seed=N] [iters=N] [secs=N] [fault=PCT]\n");
+	if (argc < 2 || (strcmp(argv[1], "mock") && strcmp(argv[1], "smmu") &&
+			 strcmp(argv[1], "tegra"))) {
+		fprintf(stderr, "usage: fuzz-viommu mock|smmu|tegra [seed=N] [iters=N] [secs=N] [fault=PCT]\n");
 		return 2;
 	}
 	mode = strcmp(argv[1], "mock") ? SMMU : MOCK;
+	tegra = !strcmp(argv[1], "tegra");
+	mode_name = argv[1];
 	seeds[1] = clock_seed();
 	for (i = 2; i < argc; i++) {
 		if (!strncmp(argv[i], "seed=", 5)) {
@@ -520,8 +618,8 @@ int main(int argc, char **argv)
 	}
 	if (mode == SMMU && !hw_setup()) {
 		for (i = 0; i < nseeds; i++)
-			printf("not ok %d fuzz smmu: no edu devices to fuzz with\n",
-			       i + 1);
+			printf("not ok %d fuzz %s: no edu devices to fuzz with\n",
+			       i + 1, mode_name);
 		return 1;
 	}
 	if (fault_pct && !fault_setup(fault_pct)) {
@@ -535,10 +633,18 @@ int main(int argc, char **argv)
 			       i + 1);
 	if (fault_pct)
 		fault_teardown();
-	printf("# fuzz-viommu %s: %lu operations, %lu sequences, %lu guest commands (%lu accepted), %lu HW queues, %lu pages mapped, %lu vDEVICEs, %lu vEVENTQs, %lu vEVENTs reported, %lu records read (%lu LOST_EVENTS), %lu reports\n",
-	       argv[1], total_ops, total_seqs, total_cmds, accepted_cmds,
-	       queues_made, pages_mapped, vdevs_made, vevqs_made,
-	       vevents_made, vevents_read, vevents_lost, reports);
+	if (tegra)
+		printf("# fuzz-viommu tegra: %lu operations, %lu sequences, %lu guest commands (%lu trapped, %lu accepted; %lu written to VCMDQs, %lu consumed, %lu refused), %lu HW queues, %lu pages mapped, %lu VINTFs, %lu vDEVICEs, %lu vEVENTQs, %lu CMDQV vEVENTs read, %lu host queue checks, %lu reports\n",
+		       total_ops, total_seqs, total_cmds + vcmdq_written,
+		       total_cmds, accepted_cmds, vcmdq_written,
+		       vcmdq_consumed, vcmdq_refused, queues_made,
+		       pages_mapped, vintfs_made, vdevs_made, vevqs_made,
+		       cmdqv_events, health_checks, reports);
+	else
+		printf("# fuzz-viommu %s: %lu operations, %lu sequences, %lu guest commands (%lu accepted), %lu HW queues, %lu pages mapped, %lu vDEVICEs, %lu vEVENTQs, %lu vEVENTs reported, %lu records read (%lu LOST_EVENTS), %lu reports\n",
+		       argv[1], total_ops, total_seqs, total_cmds, accepted_cmds,
+		       queues_made, pages_mapped, vdevs_made, vevqs_made,
+		       vevents_made, vevents_read, vevents_lost, reports);
 	return ok == nseeds ? 0 : 1;
 }
 #endif

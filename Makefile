@@ -57,7 +57,7 @@ check-64k: kernel qemu
 	$(S)/check.sh -k 64k tests/check.plan tests/e2e.plan tests/nested.plan \
 		tests/cmdqv-host.plan
 
-## fuzz-long     a fuzz campaign on the debug kernel (not in CI, ~40 min): the
+## fuzz-long     a fuzz campaign on the debug kernel (not in CI, about 1 h): the
 ##               fuzzer in every mode (mock, SMMUv3, Tegra241 CMDQV, each also
 ##               with fault injection) and the race tests, >= 10^6 operations,
 ##               with the QEMU trace checks and kmemleak at the end

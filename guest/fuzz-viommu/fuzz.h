@@ -278,6 +278,8 @@ int model_vid_owner(int v, __u64 vid);
 bool id_in_use_by_attach(const struct fdev *d);
 int vevq_of(int v, __u32 type);
 void model_vevent(struct fvevq *q, bool lost, __u32 vid);
+void model_vevq_new(int k, int v, const struct iommu_veventq_alloc *cmd);
+void model_vdev_new(int k, struct fdev *d, __u32 vdevice_id);
 int queue_of(int v, __u32 index);
 int vste_errno(__u64 ste0, __u64 ste1);
 int cmd_errno(int v, const __u64 c[2]);

@@ -322,14 +322,9 @@ void op_vdevice(void)
 		ret = fioctl(S.fd, IOMMU_VDEVICE_ALLOC, &cmd);
 		if (!check(ret, want))
 			return;
-		check_new_id("vDEVICE", cmd.out_vdevice_id);
-		vdevs_made++;
-		S.vdev[k].live = true;
-		S.vdev[k].id = cmd.out_vdevice_id;
-		S.vdev[k].dev = d - S.dev;
+		model_vdev_new(k, d, cmd.out_vdevice_id);
 		d->viommu = v;
 		d->vid = vid;
-		d->vdev = k;
 		vi->nids++;
 		if (vi->is_tegra)
 			vi->devs_seen |= 1u << (d - S.dev);

@@ -72,16 +72,7 @@ static void op_veventq_alloc(void)
 	ret = fioctl(S.fd, IOMMU_VEVENTQ_ALLOC, &cmd);
 	if (!check(ret, want))
 		return;
-	check_new_id("vEVENTQ", cmd.out_veventq_id);
-	vevqs_made++;
-	memset(&S.vevq[k], 0, sizeof(S.vevq[k]));
-	S.vevq[k].live = true;
-	S.vevq[k].id = cmd.out_veventq_id;
-	S.vevq[k].fd = cmd.out_veventq_fd;
-	S.vevq[k].viommu = v;
-	S.vevq[k].type = cmd.type;
-	S.vevq[k].depth = cmd.veventq_depth;
-	vi->nvevqs++;
+	model_vevq_new(k, v, &cmd);
 }
 
 /* The mock IOMMU reports an event of a device, as a driver would */

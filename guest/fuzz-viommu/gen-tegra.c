@@ -313,12 +313,7 @@ static void op_tegra_give_id(void)
 		ret = fioctl(S.fd, IOMMU_VDEVICE_ALLOC, &cmd);
 		if (!check(ret, want))
 			return;
-		check_new_id("vDEVICE", cmd.out_vdevice_id);
-		vdevs_made++;
-		S.vdev[k].live = true;
-		S.vdev[k].id = cmd.out_vdevice_id;
-		S.vdev[k].dev = d - S.dev;
-		d->vdev = k;
+		model_vdev_new(k, d, cmd.out_vdevice_id);
 	} else {
 		struct iommu_viommu_set_dev_id cmd = {
 			.size = sizeof(cmd), .viommu_id = vi->id,
@@ -1081,16 +1076,7 @@ static void op_tegra_veventq(void)
 	ret = fioctl(S.fd, IOMMU_VEVENTQ_ALLOC, &cmd);
 	if (!check(ret, 0))
 		return;
-	check_new_id("vEVENTQ", cmd.out_veventq_id);
-	vevqs_made++;
-	memset(&S.vevq[k], 0, sizeof(S.vevq[k]));
-	S.vevq[k].live = true;
-	S.vevq[k].id = cmd.out_veventq_id;
-	S.vevq[k].fd = cmd.out_veventq_fd;
-	S.vevq[k].viommu = v;
-	S.vevq[k].type = cmd.type;
-	S.vevq[k].depth = cmd.veventq_depth;
-	S.viommu[v].nvevqs++;
+	model_vevq_new(k, v, &cmd);
 }
 
 /* ---- the end of a sequence ------------------------------------------ */

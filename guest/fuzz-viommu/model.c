@@ -270,6 +270,32 @@ int vevq_of(int v, __u32 type)
 }
 
 /* The model of iommufd_viommu_report_event(): queued, or lost */
+/* A vEVENTQ IOMMU_VEVENTQ_ALLOC made in slot @k for vIOMMU @v */
+void model_vevq_new(int k, int v, const struct iommu_veventq_alloc *cmd)
+{
+	check_new_id("vEVENTQ", cmd->out_veventq_id);
+	vevqs_made++;
+	memset(&S.vevq[k], 0, sizeof(S.vevq[k]));
+	S.vevq[k].live = true;
+	S.vevq[k].id = cmd->out_veventq_id;
+	S.vevq[k].fd = cmd->out_veventq_fd;
+	S.vevq[k].viommu = v;
+	S.vevq[k].type = cmd->type;
+	S.vevq[k].depth = cmd->veventq_depth;
+	S.viommu[v].nvevqs++;
+}
+
+/* A vDEVICE IOMMU_VDEVICE_ALLOC made in slot @k for device @d */
+void model_vdev_new(int k, struct fdev *d, __u32 vdevice_id)
+{
+	check_new_id("vDEVICE", vdevice_id);
+	vdevs_made++;
+	S.vdev[k].live = true;
+	S.vdev[k].id = vdevice_id;
+	S.vdev[k].dev = d - S.dev;
+	d->vdev = k;
+}
+
 void model_vevent(struct fvevq *q, bool lost, __u32 vid)
 {
 	vevents_made++;
